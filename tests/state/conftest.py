@@ -1,0 +1,62 @@
+"""State checks of a converged stack, against the emulator (or any endpoint the environment names).
+
+Run by molecule's verify step, which writes one JSON file per region with what the inventory asks
+for (rendered by Ansible). Every assertion reads the real state through boto3.
+"""
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--expected-dir", action="store", required=True,
+                     help="folder with one <host>.json per region (written by molecule verify)")
+
+
+def _expected(config):
+    folder = Path(config.getoption("--expected-dir"))
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise pytest.UsageError(f"no expected settings in {folder}")
+    return [json.loads(f.read_text()) for f in files]
+
+
+def pytest_generate_tests(metafunc):
+    if "expected" in metafunc.fixturenames:
+        regions = _expected(metafunc.config)
+        metafunc.parametrize("expected", regions, ids=[r["host"] for r in regions])
+
+
+class Aws:
+    """boto3 clients for one region (endpoints and credentials come from the environment)."""
+
+    def __init__(self, region):
+        self.region = region
+        self._clients = {}
+
+    def __getattr__(self, service):
+        if service.startswith("_"):
+            raise AttributeError(service)
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self.region)
+        return self._clients[service]
+
+
+@pytest.fixture
+def aws(expected):
+    return Aws(expected["region"])
+
+
+def tags_of(resource):
+    return {t["Key"]: t["Value"] for t in resource.get("Tags") or []}
+
+
+def assert_tagged(what, tags, expected, name=None):
+    missing = {k: v for k, v in expected["tags"].items() if tags.get(k) != v}
+    assert not missing, f"{what}: tags missing or different: {missing} (has {tags})"
+    assert tags.get("finproc:stack") == expected["name_prefix"], f"{what}: no finproc:stack tag"
+    if name is not None:
+        assert tags.get("Name") == name, f"{what}: Name tag {tags.get('Name')!r}, expected {name!r}"
