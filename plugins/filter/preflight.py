@@ -49,6 +49,7 @@ _value:
   elements: str
 """
 
+import functools
 import ipaddress
 import re
 
@@ -65,6 +66,7 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 NAME_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 
 
+@functools.lru_cache(maxsize=1)
 def known_regions():
     """Every region botocore's endpoint data knows, in every partition (no API call)."""
     try:
@@ -75,7 +77,7 @@ def known_regions():
     regions = set()
     for partition in session.get_available_partitions():
         regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return regions
+    return frozenset(regions)
 
 
 def _network(value):

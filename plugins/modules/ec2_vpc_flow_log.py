@@ -156,6 +156,7 @@ RESOURCE_TYPE_FILTER = {"VPC": "VPC", "Subnet": "Subnet", "NetworkInterface": "N
 IMMUTABLE = ("DeliverLogsPermissionArn", "MaxAggregationInterval", "LogFormat")
 
 
+@AWSRetry.jittered_backoff()
 def describe_flow_logs(client, resource_id):
     paginator = client.get_paginator("describe_flow_logs")
     return paginator.paginate(Filters=[{"Name": "resource-id", "Values": [resource_id]}]).build_full_result()[

@@ -1,0 +1,98 @@
+"""Integration tests: site.yml against the emulator named by the environment (make integration).
+
+Each test deploys under an environment name of its own (dr_environment), so it can tell its
+resources from any others the emulator holds, and it also compares whole-account snapshots.
+"""
+
+import copy
+import os
+import re
+import subprocess
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+REGIONS = ("us-east-2", "us-west-2")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _emulator():
+    url = os.environ.get("AWS_ENDPOINT_URL", "")
+    if not re.match(r"^https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?/?$", url):
+        pytest.exit("integration tests need an emulator on loopback: run them with 'make integration'", 2)
+
+
+@pytest.fixture
+def environment_name():
+    return "it" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def local_inventory():
+    return yaml.safe_load((ROOT / "inventories/local/hosts.yml").read_text())
+
+
+def hosts_of(inventory):
+    return inventory["all"]["children"]["regions"]["hosts"]
+
+
+def write_inventory(tmp_path, inventory):
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return path
+
+
+def run_site(inventory_path, *extra, extra_vars=None):
+    cmd = ["ansible-playbook", "-i", str(inventory_path), "site.yml", *extra]
+    for key, value in (extra_vars or {}).items():
+        cmd += ["-e", "@" + str(value) if key == "_extra" else f"{key}={value}"]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+
+def recap(output):
+    """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
+    result = {}
+    for host, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M):
+        result[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
+    return result
+
+
+def snapshot():
+    """Everything of the account the foundation could create, in every region of the inventory."""
+    state = {}
+    for region in REGIONS:
+        ec2 = boto3.client("ec2", region_name=region)
+        kms = boto3.client("kms", region_name=region)
+        logs = boto3.client("logs", region_name=region)
+        state[region] = {
+            "vpcs": sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
+            "subnets": sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
+            "security_groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
+            "nat_gateways": sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"]),
+            "addresses": sorted(a.get("AllocationId", "") for a in ec2.describe_addresses()["Addresses"]),
+            "route_tables": sorted(t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]),
+            "flow_logs": sorted(f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]),
+            "kms_keys": sorted(k["KeyId"] for k in kms.list_keys()["Keys"]),
+            "kms_aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),
+            "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
+        }
+    iam = boto3.client("iam", region_name=REGIONS[0])
+    state["iam_roles"] = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
+    return state
+
+
+def ours(state, environment):
+    """The resources named after this test's environment, in a snapshot."""
+    marker = f"-{environment}"
+    found = [name for region in REGIONS for name in state[region]["kms_aliases"] + state[region]["log_groups"]
+             if environment in name]
+    found += [name for name in state["iam_roles"] if marker in name]
+    return found
+
+
+__all__ = ["copy", "hosts_of", "write_inventory", "run_site", "recap", "snapshot", "ours"]
