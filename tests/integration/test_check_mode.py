@@ -5,8 +5,9 @@ from conftest import ours, recap, run_site, snapshot, write_inventory
 
 def test_check_mode_on_an_empty_account_creates_nothing(tmp_path, local_inventory, environment_name):
     before = snapshot()
-    result = run_site(write_inventory(tmp_path, local_inventory), "--check", "--diff",
-                      extra_vars={"dr_environment": environment_name})
+    result = run_site(
+        write_inventory(tmp_path, local_inventory), "--check", "--diff", extra_vars={"dr_environment": environment_name}
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     counts = recap(output)

@@ -39,14 +39,23 @@ def unknown_region(inv):
 CASES = {
     "two primaries": (two_primaries, None, "more than one primary region: us-east-2, us-west-2"),
     "no primary": (no_primary, None, "no region has dr_role: primary"),
-    "overlapping CIDRs": (overlapping_cidrs, None,
-                          "VPC CIDRs overlap: us-east-2 (10.0.0.0/16) and us-west-2 (10.0.0.0/16)"),
+    "overlapping CIDRs": (
+        overlapping_cidrs,
+        None,
+        "VPC CIDRs overlap: us-east-2 (10.0.0.0/16) and us-west-2 (10.0.0.0/16)",
+    ),
     "malformed CIDR": (malformed_cidr, None, "host us-east-2: dr_vpc_cidr '10.0.0.300/16' is not a valid IPv4 CIDR"),
-    "subnet outside its VPC": (subnet_outside_vpc, None,
-                               "host us-east-2: subnet 10.9.11.0/24 is outside its VPC 10.0.0.0/16"),
+    "subnet outside its VPC": (
+        subnet_outside_vpc,
+        None,
+        "host us-east-2: subnet 10.9.11.0/24 is outside its VPC 10.0.0.0/16",
+    ),
     "unknown region": (unknown_region, None, "host mars-north-1: 'mars-north-1' is not an AWS region"),
-    "missing required tag": (None, {"dr_tags": {"Environment": "dev", "App": "finproc", "ManagedBy": "ansible"}},
-                             "required tag CostCenter is missing from dr_tags"),
+    "missing required tag": (
+        None,
+        {"dr_tags": {"Environment": "dev", "App": "finproc", "ManagedBy": "ansible"}},
+        "required tag CostCenter is missing from dr_tags",
+    ),
 }
 
 

@@ -12,8 +12,12 @@ import pytest
 
 
 def pytest_addoption(parser):
-    parser.addoption("--expected-dir", action="store", required=True,
-                     help="folder with one <host>.json per region (written by molecule verify)")
+    parser.addoption(
+        "--expected-dir",
+        action="store",
+        required=True,
+        help="folder with one <host>.json per region (written by molecule verify)",
+    )
 
 
 def _expected(config):

@@ -6,9 +6,7 @@ from conftest import assert_tagged, tags_of
 
 
 def _vpc(aws, expected):
-    vpcs = aws.ec2.describe_vpcs(
-        Filters=[{"Name": "tag:finproc:stack", "Values": [expected["name_prefix"]]}]
-    )["Vpcs"]
+    vpcs = aws.ec2.describe_vpcs(Filters=[{"Name": "tag:finproc:stack", "Values": [expected["name_prefix"]]}])["Vpcs"]
     assert len(vpcs) == 1, f"expected exactly one VPC of the stack, found {len(vpcs)}"
     return vpcs[0]
 
@@ -29,8 +27,12 @@ def test_kms_key_rotates_and_its_policy_is_scoped(aws, expected):
     assert_tagged("KMS key", tags, expected, name=expected["name_prefix"])
     policy = json.loads(aws.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
     sids = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(sids) == {"AccountControl", "CloudWatchLogsOfThisAccountAndRegion", "ServicesOfThisRegion",
-                         "AlarmsAndEventsPublishToEncryptedTopics"}
+    assert set(sids) == {
+        "AccountControl",
+        "CloudWatchLogsOfThisAccountAndRegion",
+        "ServicesOfThisRegion",
+        "AlarmsAndEventsPublishToEncryptedTopics",
+    }
     region = expected["region"]
     assert sids["CloudWatchLogsOfThisAccountAndRegion"]["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     via = sids["ServicesOfThisRegion"]["Condition"]["StringEquals"]["kms:ViaService"]
@@ -58,15 +60,19 @@ def test_subnets_one_public_and_one_private_per_az(aws, expected):
     subnets = _subnets(aws, vpc["VpcId"])
     found = sorted((tags_of(s).get("finproc:tier"), s["AvailabilityZone"], s["CidrBlock"]) for s in subnets)
     wanted = sorted(
-        [("public", az, cidr) for az, cidr in zip(expected["azs"], expected["public_subnet_cidrs"])]
-        + [("private", az, cidr) for az, cidr in zip(expected["azs"], expected["private_subnet_cidrs"])]
+        [("public", az, cidr) for az, cidr in zip(expected["azs"], expected["public_subnet_cidrs"], strict=False)]
+        + [("private", az, cidr) for az, cidr in zip(expected["azs"], expected["private_subnet_cidrs"], strict=False)]
     )
     assert found == wanted
     for subnet in subnets:
         assert subnet["MapPublicIpOnLaunch"] is False, f"{subnet['SubnetId']} gives instances public IPs"
         tier = tags_of(subnet)["finproc:tier"]
-        assert_tagged(f"subnet {subnet['CidrBlock']}", tags_of(subnet), expected,
-                      name=f"{expected['name_prefix']}-{tier}-{subnet['AvailabilityZone']}")
+        assert_tagged(
+            f"subnet {subnet['CidrBlock']}",
+            tags_of(subnet),
+            expected,
+            name=f"{expected['name_prefix']}-{tier}-{subnet['AvailabilityZone']}",
+        )
 
 
 def _by_tier(aws, vpc_id):
@@ -78,15 +84,16 @@ def _by_tier(aws, vpc_id):
 
 def test_internet_gateway_and_nat_gateways(aws, expected):
     vpc = _vpc(aws, expected)
-    igws = aws.ec2.describe_internet_gateways(
-        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]
+    igws = aws.ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])[
+        "InternetGateways"
+    ]
     assert len(igws) == 1
     assert_tagged("internet gateway", tags_of(igws[0]), expected, name=f"{expected['name_prefix']}-igw")
 
     subnets = _by_tier(aws, vpc["VpcId"])
     nats = aws.ec2.describe_nat_gateways(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
-                 {"Name": "state", "Values": ["pending", "available"]}])["NatGateways"]
+        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "state", "Values": ["pending", "available"]}]
+    )["NatGateways"]
     azs = expected["azs"] if expected["nat_gateway_mode"] == "per_az" else expected["azs"][:1]
     assert sorted(n["SubnetId"] for n in nats) == sorted(subnets["public"][az] for az in azs)
     assert all(n["State"] == "available" for n in nats)
@@ -94,8 +101,7 @@ def test_internet_gateway_and_nat_gateways(aws, expected):
     addresses = aws.ec2.describe_addresses(AllocationIds=allocation_ids)["Addresses"]
     for nat in nats:
         az = next(az for az, sid in subnets["public"].items() if sid == nat["SubnetId"])
-        assert_tagged(f"NAT {nat['NatGatewayId']}", tags_of(nat), expected,
-                      name=f"{expected['name_prefix']}-nat-{az}")
+        assert_tagged(f"NAT {nat['NatGatewayId']}", tags_of(nat), expected, name=f"{expected['name_prefix']}-nat-{az}")
     for address in addresses:
         assert_tagged(f"EIP {address['AllocationId']}", tags_of(address), expected)
 
@@ -104,18 +110,24 @@ def test_route_tables(aws, expected):
     vpc = _vpc(aws, expected)
     prefix = expected["name_prefix"]
     subnets = _by_tier(aws, vpc["VpcId"])
-    igw = aws.ec2.describe_internet_gateways(
-        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"][0]
-    nats = {n["SubnetId"]: n["NatGatewayId"] for n in aws.ec2.describe_nat_gateways(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "state", "Values": ["available"]}])[
-        "NatGateways"]}
+    igw = aws.ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])[
+        "InternetGateways"
+    ][0]
+    nats = {
+        n["SubnetId"]: n["NatGatewayId"]
+        for n in aws.ec2.describe_nat_gateways(
+            Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "state", "Values": ["available"]}]
+        )["NatGateways"]
+    }
     tables = aws.ec2.describe_route_tables(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
-                 {"Name": "tag:finproc:stack", "Values": [prefix]}])["RouteTables"]
+        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "tag:finproc:stack", "Values": [prefix]}]
+    )["RouteTables"]
     by_name = {tags_of(t)["Name"]: t for t in tables}
     assert sorted(by_name) == sorted([f"{prefix}-public"] + [f"{prefix}-private-{az}" for az in expected["azs"]])
-    endpoints = {e["VpcEndpointId"] for e in aws.ec2.describe_vpc_endpoints(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]}
+    endpoints = {
+        e["VpcEndpointId"]
+        for e in aws.ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    }
 
     def check(name, subnet_ids, default_target):
         table = by_name[name]
@@ -131,7 +143,7 @@ def test_route_tables(aws, expected):
         assert not others, f"{name}: unexpected routes {others}"
 
     check(f"{prefix}-public", subnets["public"].values(), lambda r: r.get("GatewayId") == igw["InternetGatewayId"])
-    for index, az in enumerate(expected["azs"]):
+    for _index, az in enumerate(expected["azs"]):
         nat_az = az if expected["nat_gateway_mode"] == "per_az" else expected["azs"][0]
         nat = nats[subnets["public"][nat_az]]
         check(f"{prefix}-private-{az}", [subnets["private"][az]], lambda r, nat=nat: r.get("NatGatewayId") == nat)
@@ -156,9 +168,15 @@ def _rules(permissions):
 def test_security_groups_exactly_as_designed(aws, expected):
     vpc = _vpc(aws, expected)
     prefix = expected["name_prefix"]
-    groups = {g["GroupName"]: g for g in aws.ec2.describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
-                 {"Name": "group-name", "Values": [f"{prefix}-alb", f"{prefix}-app"]}])["SecurityGroups"]}
+    groups = {
+        g["GroupName"]: g
+        for g in aws.ec2.describe_security_groups(
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+                {"Name": "group-name", "Values": [f"{prefix}-alb", f"{prefix}-app"]},
+            ]
+        )["SecurityGroups"]
+    }
     alb, app = groups[f"{prefix}-alb"], groups[f"{prefix}-app"]
     port = int(expected["app_port"])
     assert _rules(alb["IpPermissions"]) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
@@ -171,14 +189,21 @@ def test_security_groups_exactly_as_designed(aws, expected):
 
 def test_gateway_endpoints(aws, expected):
     vpc = _vpc(aws, expected)
-    endpoints = aws.ec2.describe_vpc_endpoints(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    endpoints = aws.ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
     region = expected["region"]
-    assert sorted(e["ServiceName"] for e in endpoints) == [f"com.amazonaws.{region}.dynamodb",
-                                                            f"com.amazonaws.{region}.s3"]
-    tables = {t["RouteTableId"] for t in aws.ec2.describe_route_tables(
-        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]},
-                 {"Name": "tag:finproc:stack", "Values": [expected["name_prefix"]]}])["RouteTables"]}
+    assert sorted(e["ServiceName"] for e in endpoints) == [
+        f"com.amazonaws.{region}.dynamodb",
+        f"com.amazonaws.{region}.s3",
+    ]
+    tables = {
+        t["RouteTableId"]
+        for t in aws.ec2.describe_route_tables(
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+                {"Name": "tag:finproc:stack", "Values": [expected["name_prefix"]]},
+            ]
+        )["RouteTables"]
+    }
     for endpoint in endpoints:
         assert endpoint["VpcEndpointType"] == "Gateway"
         assert set(endpoint["RouteTableIds"]) == tables
@@ -189,8 +214,7 @@ def test_flow_logs_to_an_encrypted_log_group_through_a_scoped_role(aws, expected
     vpc = _vpc(aws, expected)
     prefix = expected["name_prefix"]
     group_name = "/" + prefix.replace("-", "/") + "/vpc-flow-logs"
-    flow_logs = aws.ec2.describe_flow_logs(
-        Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
+    flow_logs = aws.ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
     assert len(flow_logs) == 1
     flow_log = flow_logs[0]
     assert flow_log["TrafficType"] == "ALL"
@@ -198,8 +222,11 @@ def test_flow_logs_to_an_encrypted_log_group_through_a_scoped_role(aws, expected
     assert flow_log["MaxAggregationInterval"] == 60
     assert_tagged("flow log", tags_of(flow_log), expected, name=f"{prefix}-vpc")
 
-    groups = [g for g in aws.logs.describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
-              if g["logGroupName"] == group_name]
+    groups = [
+        g
+        for g in aws.logs.describe_log_groups(logGroupNamePrefix=group_name)["logGroups"]
+        if g["logGroupName"] == group_name
+    ]
     assert len(groups) == 1
     key = _key(aws, expected)
     assert groups[0]["kmsKeyId"] == key["Arn"]

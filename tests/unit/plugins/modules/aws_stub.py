@@ -14,8 +14,13 @@ from botocore.stub import Stubber
 
 
 def stubbed_client(service, region="us-east-2"):
-    client = boto3.client(service, region_name=region, aws_access_key_id="AKIDEXAMPLE",
-                          aws_secret_access_key="secret", endpoint_url="https://unit.invalid")
+    client = boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        endpoint_url="https://unit.invalid",
+    )
     return client, Stubber(client)
 
 

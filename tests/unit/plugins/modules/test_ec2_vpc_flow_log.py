@@ -37,8 +37,12 @@ CREATE = {
     "LogGroupName": GROUP,
     "DeliverLogsPermissionArn": ROLE,
     "MaxAggregationInterval": 60,
-    "TagSpecifications": [{"ResourceType": "vpc-flow-log", "Tags": [
-        {"Key": "Name", "Value": "finproc-dev-vpc"}, {"Key": "App", "Value": "finproc"}]}],
+    "TagSpecifications": [
+        {
+            "ResourceType": "vpc-flow-log",
+            "Tags": [{"Key": "Name", "Value": "finproc-dev-vpc"}, {"Key": "App", "Value": "finproc"}],
+        }
+    ],
 }
 
 
@@ -93,8 +97,9 @@ def test_tags_are_brought_in_line(ec2, monkeypatch, capsys):
     drifted["Tags"] = [{"Key": "Name", "Value": "finproc-dev-vpc"}, {"Key": "Owner", "Value": "someone"}]
     stub.add_response("describe_flow_logs", {"FlowLogs": [drifted]}, BY_RESOURCE)
     stub.add_response("delete_tags", {}, {"Resources": [EXISTING["FlowLogId"]], "Tags": [{"Key": "Owner"}]})
-    stub.add_response("create_tags", {}, {"Resources": [EXISTING["FlowLogId"]],
-                                          "Tags": [{"Key": "App", "Value": "finproc"}]})
+    stub.add_response(
+        "create_tags", {}, {"Resources": [EXISTING["FlowLogId"]], "Tags": [{"Key": "App", "Value": "finproc"}]}
+    )
     stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, {"FlowLogIds": [EXISTING["FlowLogId"]]})
     result, code = run(ec2, monkeypatch, capsys, diff=True)
     assert result["changed"] is True
@@ -142,8 +147,16 @@ def test_another_destination_is_not_ours(ec2, monkeypatch, capsys):
 def test_a_refused_creation_names_the_aws_error(ec2, monkeypatch, capsys):
     client, stub = ec2
     stub.add_response("describe_flow_logs", {"FlowLogs": []}, BY_RESOURCE)
-    stub.add_response("create_flow_logs", {"FlowLogIds": [], "Unsuccessful": [{
-        "ResourceId": VPC, "Error": {"Code": "AccessDenied", "Message": "role cannot be assumed"}}]}, CREATE)
+    stub.add_response(
+        "create_flow_logs",
+        {
+            "FlowLogIds": [],
+            "Unsuccessful": [
+                {"ResourceId": VPC, "Error": {"Code": "AccessDenied", "Message": "role cannot be assumed"}}
+            ],
+        },
+        CREATE,
+    )
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 1
     assert result["failed"] is True
@@ -152,8 +165,12 @@ def test_a_refused_creation_names_the_aws_error(ec2, monkeypatch, capsys):
 
 def test_an_api_error_fails_with_the_step(ec2, monkeypatch, capsys):
     client, stub = ec2
-    stub.add_client_error("describe_flow_logs", service_error_code="UnauthorizedOperation",
-                          service_message="not allowed", expected_params=BY_RESOURCE)
+    stub.add_client_error(
+        "describe_flow_logs",
+        service_error_code="UnauthorizedOperation",
+        service_message="not allowed",
+        expected_params=BY_RESOURCE,
+    )
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 1
     assert "DescribeFlowLogs failed for " + VPC in result["msg"]
@@ -163,8 +180,12 @@ def test_an_api_error_fails_with_the_step(ec2, monkeypatch, capsys):
 def test_throttling_is_retried(ec2, monkeypatch, capsys):
     client, stub = ec2
     monkeypatch.setattr("time.sleep", lambda s: None)
-    stub.add_client_error("describe_flow_logs", service_error_code="RequestLimitExceeded",
-                          service_message="slow down", expected_params=BY_RESOURCE)
+    stub.add_client_error(
+        "describe_flow_logs",
+        service_error_code="RequestLimitExceeded",
+        service_message="slow down",
+        expected_params=BY_RESOURCE,
+    )
     stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, BY_RESOURCE)
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 0
@@ -175,16 +196,14 @@ def test_absent_deletes_every_matching_flow_log(ec2, monkeypatch, capsys):
     client, stub = ec2
     stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, BY_RESOURCE)
     stub.add_response("delete_flow_logs", {"Unsuccessful": []}, {"FlowLogIds": [EXISTING["FlowLogId"]]})
-    result, code = run(ec2, monkeypatch, capsys, args={"resource_id": VPC, "log_group_name": GROUP,
-                                                       "state": "absent"})
+    result, code = run(ec2, monkeypatch, capsys, args={"resource_id": VPC, "log_group_name": GROUP, "state": "absent"})
     assert result["changed"] is True
 
 
 def test_absent_when_missing_is_no_change(ec2, monkeypatch, capsys):
     client, stub = ec2
     stub.add_response("describe_flow_logs", {"FlowLogs": []}, BY_RESOURCE)
-    result, code = run(ec2, monkeypatch, capsys, args={"resource_id": VPC, "log_group_name": GROUP,
-                                                       "state": "absent"})
+    result, code = run(ec2, monkeypatch, capsys, args={"resource_id": VPC, "log_group_name": GROUP, "state": "absent"})
     assert result["changed"] is False
 
 
