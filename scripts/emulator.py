@@ -359,7 +359,8 @@ def cmd_up() -> None:
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     moto_env = dict(base_env, MOTO_ACCOUNT_ID=ACCOUNT_ID, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")  # noqa: S106 (dummy)
-    start("moto", [str(moto_venv / "bin" / "moto_server"), "-H", HOST, "-p", str(MOTO_PORT)], moto_env, MOTO_PORT)
+    moto_argv = [str(moto_venv / "bin" / "python"), str(ROOT / "scripts" / "moto_server.py"), "-H", HOST]
+    start("moto", moto_argv + ["-p", str(MOTO_PORT)], moto_env, MOTO_PORT)
 
     # A fresh state directory at every start: an 'up' after a 'down' is an empty account.
     fs_root = STATE / "localstack"

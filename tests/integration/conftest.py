@@ -46,8 +46,8 @@ def write_inventory(tmp_path, inventory):
     return path
 
 
-def run_site(inventory_path, *extra, extra_vars=None):
-    cmd = ["ansible-playbook", "-i", str(inventory_path), "site.yml", *extra]
+def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml"):
+    cmd = ["ansible-playbook", "-i", str(inventory_path), playbook, *extra]
     for key, value in (extra_vars or {}).items():
         cmd += ["-e", "@" + str(value) if key == "_extra" else f"{key}={value}"]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
@@ -73,11 +73,16 @@ def snapshot():
             "vpcs": sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
             "subnets": sorted(s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]),
             "security_groups": sorted(g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]),
-            "nat_gateways": sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"]),
+            "nat_gateways": sorted(
+                n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"
+            ),
             "addresses": sorted(a.get("AllocationId", "") for a in ec2.describe_addresses()["Addresses"]),
             "route_tables": sorted(t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]),
             "flow_logs": sorted(f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]),
-            "kms_keys": sorted(k["KeyId"] for k in kms.list_keys()["Keys"]),
+            "kms_keys": sorted(
+                k["KeyId"] for k in kms.list_keys()["Keys"]
+                if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+            ),
             "kms_aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),
             "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
         }
