@@ -54,7 +54,7 @@ sanity: install
 	scripts/sanity.sh
 
 unit: install
-	pytest -q tests/unit
+	pytest -q tests/unit tests/packaging
 
 integration: install emulator-up
 	$(WITH_EMULATOR) pytest -q tests/integration

@@ -80,7 +80,8 @@ def snapshot():
             "route_tables": sorted(t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]),
             "flow_logs": sorted(f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]),
             "kms_keys": sorted(
-                k["KeyId"] for k in kms.list_keys()["Keys"]
+                k["KeyId"]
+                for k in kms.list_keys()["Keys"]
                 if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
             ),
             "kms_aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),

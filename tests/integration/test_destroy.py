@@ -7,8 +7,9 @@ from conftest import REGIONS, recap, run_site, snapshot, write_inventory
 
 def without_keys(state):
     return {
-        region: ({k: v for k, v in value.items() if k not in ("kms_keys", "kms_aliases")}
-                 if region in REGIONS else value)
+        region: (
+            {k: v for k, v in value.items() if k not in ("kms_keys", "kms_aliases")} if region in REGIONS else value
+        )
         for region, value in state.items()
     }
 
@@ -31,8 +32,9 @@ def test_destroy_is_guarded_and_leaves_only_the_data(tmp_path, local_inventory, 
         assert f"-e confirm_destroy={environment_name}" in refused.stdout
         assert snapshot() == converged
 
-    destroyed = run_site(inventory, extra_vars=dict(env, confirm_destroy=environment_name),
-                         playbook="playbooks/destroy.yml")
+    destroyed = run_site(
+        inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"
+    )
     assert destroyed.returncode == 0, destroyed.stdout[-4000:]
     after = snapshot()
     # Nothing orphaned: the account is as before the stack, but for the keys (data).
@@ -41,20 +43,28 @@ def test_destroy_is_guarded_and_leaves_only_the_data(tmp_path, local_inventory, 
         assert f"alias/finproc-{environment_name}" in after[region]["kms_aliases"]
         assert "kept (data)" in destroyed.stdout
 
-    again = run_site(inventory, extra_vars=dict(env, confirm_destroy=environment_name),
-                     playbook="playbooks/destroy.yml")
+    again = run_site(
+        inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"
+    )
     assert again.returncode == 0
     assert all(counts["changed"] == 0 for counts in recap(again.stdout).values()), again.stdout[-3000:]
 
-    with_data = run_site(inventory, extra_vars=dict(env, confirm_destroy=environment_name, destroy_data="true"),
-                         playbook="playbooks/destroy.yml")
+    with_data = run_site(
+        inventory,
+        extra_vars=dict(env, confirm_destroy=environment_name, destroy_data="true"),
+        playbook="playbooks/destroy.yml",
+    )
     assert with_data.returncode == 0, with_data.stdout[-4000:]
     for region in REGIONS:
         kms = boto3.client("kms", region_name=region)
-        alias = next((a for a in kms.list_aliases()["Aliases"]
-                      if a["AliasName"] == f"alias/finproc-{environment_name}"), None)
-        key_ids = [alias["TargetKeyId"]] if alias else [
-            k for k in set(after[region]["kms_keys"]) - set(empty[region]["kms_keys"])]
+        alias = next(
+            (a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == f"alias/finproc-{environment_name}"), None
+        )
+        key_ids = (
+            [alias["TargetKeyId"]]
+            if alias
+            else [k for k in set(after[region]["kms_keys"]) - set(empty[region]["kms_keys"])]
+        )
         assert key_ids, region
         for key_id in key_ids:
             assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
