@@ -15,7 +15,9 @@ MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if 
 
 
 def run(*cmd, **kw):
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", **kw.pop("env", {}))
+    """Run outside the repository's configuration (no ansible.cfg, no .collections)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_CONFIG", "ANSIBLE_COLLECTIONS_PATH")}
+    env.update(ANSIBLE_NOCOLOR="1", **kw.pop("env", {}))
     return subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=300, **kw)
 
 
