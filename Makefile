@@ -15,12 +15,13 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 WITH_EMULATOR := eval "$$($(PYTHON) scripts/emulator.py env)" &&
 
 .PHONY: help install emulator-up emulator-down lint lint-yaml lint-python lint-ansible sanity \
-        unit integration molecule test demo clean
+        unit integration molecule test demo bench clean
 
 help:
 	@echo "make demo          install, start the embedded emulator, deploy every region, print a summary"
 	@echo "make test          install and run every check (lint, unit, integration, molecule)"
 	@echo "make emulator-up   start the embedded emulator (writes .emulator/env); emulator-down stops it"
+	@echo "make bench         time converge, no-op, check and destroy on a fresh emulator (RUNS=3)"
 
 install: $(STAMP)
 
@@ -67,6 +68,10 @@ test: lint unit integration molecule
 
 demo: install emulator-up
 	$(WITH_EMULATOR) ansible-playbook site.yml
+
+# Times converge / no-op / check / destroy on a fresh emulator (RUNS=3 for medians).
+bench: install
+	python scripts/bench.py --runs $${RUNS:-1}
 
 clean: emulator-down
 	rm -rf $(VENV) .emulator build reports .pytest_cache .ruff_cache
