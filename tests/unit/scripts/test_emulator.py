@@ -1,0 +1,98 @@
+"""The emulator launcher's decisions that need no emulator: environment, external endpoints,
+missing prerequisites."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def emulator(tmp_path, monkeypatch):
+    monkeypatch.setenv("FINPROC_EMULATOR_DIR", str(tmp_path / "state"))
+    for key in ("AWS_ENDPOINT_URL", "FINPROC_EMULATOR", "AWS_ENDPOINT_URL_KMS"):
+        monkeypatch.delenv(key, raising=False)
+    spec = importlib.util.spec_from_file_location("emulator_under_test", ROOT / "scripts" / "emulator.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def exports(lines):
+    return dict(line[len("export ") :].split("=", 1) for line in lines if line.startswith("export "))
+
+
+def test_the_embedded_split_routes_dynamodb_to_localstack_and_the_rest_to_moto(emulator):
+    env = exports(emulator.env_lines())
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5566"
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:4566"
+    assert env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] == "http://127.0.0.1:4566"
+    assert env["FINPROC_EMULATOR"] == "embedded"
+    assert env["AWS_ACCESS_KEY_ID"] == "test"
+    assert not any(k.startswith("AWS_ENDPOINT_URL_") and "DYNAMODB" not in k for k in env)
+
+
+def test_an_external_endpoint_is_used_as_it_is_and_nothing_starts(emulator, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", "http://localhost:4599")
+    monkeypatch.setattr(emulator, "start", lambda *a, **k: pytest.fail("started a process"))
+    monkeypatch.setattr(emulator, "ensure_venv", lambda *a, **k: pytest.fail("installed something"))
+    emulator.cmd_up()
+    assert "starting nothing" in capsys.readouterr().out
+    env = exports(emulator.ENV_FILE.read_text().splitlines())
+    assert env["AWS_ENDPOINT_URL"] == "http://localhost:4566"
+    assert env["AWS_ENDPOINT_URL_KMS"] == "http://localhost:4599"
+    assert env["FINPROC_EMULATOR"] == "external"
+    emulator.cmd_down()
+    assert "nothing of ours to stop" in capsys.readouterr().out
+
+
+def test_our_own_environment_is_not_mistaken_for_an_external_endpoint(emulator, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5566")
+    monkeypatch.setenv("FINPROC_EMULATOR", "embedded")
+    assert emulator.external_endpoint() is False
+
+
+def test_a_missing_python_313_is_named_with_the_way_to_get_it(emulator, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.delenv("FINPROC_PYTHON313", raising=False)
+    with pytest.raises(SystemExit):
+        emulator.find_python313()
+    err = capsys.readouterr().err
+    assert "Python 3.13 is needed" in err
+    assert "pyenv install 3.13" in err
+
+
+def test_a_missing_jdk_is_named(emulator, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(SystemExit):
+        emulator.find_java_home()
+    assert "openjdk-17-jdk-headless" in capsys.readouterr().err
+
+
+def test_a_missing_npm_is_named(emulator, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(SystemExit):
+        emulator.require_npm()
+    assert "apt-get install npm" in capsys.readouterr().err
+
+
+def test_a_stale_pid_file_does_not_count_as_running(emulator):
+    emulator.STATE.mkdir(parents=True)
+    emulator.pidfile("moto").write_text("999999999")
+    assert emulator.running_pid("moto") is None
+    assert not emulator.pidfile("moto").exists()
+
+
+def test_status_exit_code(emulator):
+    emulator.STATE.mkdir(parents=True)
+    assert emulator.cmd_status() == 1
+
+
+def test_usage(emulator, capsys):
+    assert emulator.main(["emulator.py", "sideways"]) == 2
+    assert "Usage: emulator.py up | down | env | status" in capsys.readouterr().err
