@@ -48,7 +48,7 @@ def emulator_env():
     env = dict(os.environ)
     for line in out.splitlines():
         if line.startswith("export "):
-            key, _, value = line[len("export ") :].partition("=")
+            key, _sep, value = line[len("export ") :].partition("=")
             env[key] = value
     env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     return env
@@ -93,9 +93,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    runs = [one_run() for _ in range(args.runs)]
+    runs = [one_run() for _run in range(args.runs)]
     table = []
-    for index, (name, _) in enumerate(PHASES):
+    for index, (name, _args) in enumerate(PHASES):
         samples = [run[index] for run in runs]
         table.append({
             "phase": name,
