@@ -1,4 +1,4 @@
-"""destroy.yml: refused without the typed confirmation; with it, nothing of the stack is left but
+"""A stack's life: a new tag value re-tags without duplicating; destroy.yml is refused without the typed confirmation; with it, nothing of the stack is left but
 the data (the KMS keys); with destroy_data, the keys' deletion is scheduled too."""
 
 import boto3
@@ -14,7 +14,7 @@ def without_keys(state):
     }
 
 
-def test_destroy_is_guarded_and_leaves_only_the_data(tmp_path, local_inventory, environment_name):
+def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_inventory, environment_name):
     inventory = write_inventory(tmp_path, local_inventory)
     env = {"dr_environment": environment_name}
     empty = snapshot()
@@ -24,6 +24,24 @@ def test_destroy_is_guarded_and_leaves_only_the_data(tmp_path, local_inventory, 
     converged = snapshot()
     for region in REGIONS:
         assert len(converged[region]["vpcs"]) == len(empty[region]["vpcs"]) + 1
+
+    # A new tag value (a new cost centre) re-tags everything and duplicates nothing.
+    retagged = run_site(inventory, extra_vars=dict(env, dr_cost_center="CC-9999"))
+    assert retagged.returncode == 0, retagged.stdout[-4000:]
+    assert all(counts["changed"] > 0 for counts in recap(retagged.stdout).values())
+    assert snapshot() == converged
+    for region in REGIONS:
+        ec2 = boto3.client("ec2", region_name=region)
+        stack = [{"Name": "tag:finproc:stack", "Values": [f"finproc-{environment_name}"]}]
+        tagged = (
+            ec2.describe_vpcs(Filters=stack)["Vpcs"]
+            + ec2.describe_subnets(Filters=stack)["Subnets"]
+            + ec2.describe_route_tables(Filters=stack)["RouteTables"]
+            + ec2.describe_security_groups(Filters=stack)["SecurityGroups"]
+        )
+        assert len(tagged) == 1 + 4 + 3 + 2
+        assert all({"Key": "CostCenter", "Value": "CC-9999"} in r["Tags"] for r in tagged)
+    converged = snapshot()
 
     for confirmation in ({}, {"confirm_destroy": "production"}):
         refused = run_site(inventory, extra_vars=dict(env, **confirmation), playbook="playbooks/destroy.yml")
