@@ -71,20 +71,23 @@ def one_run():
     for name, args in PHASES:
         before = count_requests()
         start = time.monotonic()
-        proc = subprocess.run(["ansible-playbook", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                              check=False)
+        proc = subprocess.run(
+            ["ansible-playbook", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
         seconds = time.monotonic() - start
         time.sleep(0.5)  # let the emulators flush their access logs
         if proc.returncode != 0:
             sys.exit(f"bench: {name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
         counts = recap(proc.stdout)
-        results.append({
-            "phase": name,
-            "seconds": round(seconds, 1),
-            "requests": count_requests() - before,
-            "changed": sum(c["changed"] for c in counts.values()),
-            "tasks_ok": sum(c["ok"] for c in counts.values()),
-        })
+        results.append(
+            {
+                "phase": name,
+                "seconds": round(seconds, 1),
+                "requests": count_requests() - before,
+                "changed": sum(c["changed"] for c in counts.values()),
+                "tasks_ok": sum(c["ok"] for c in counts.values()),
+            }
+        )
     subprocess.run([*EMULATOR, "down"], check=True, stdout=subprocess.DEVNULL)
     return results
 
@@ -97,13 +100,15 @@ def main():
     table = []
     for index, (name, _args) in enumerate(PHASES):
         samples = [run[index] for run in runs]
-        table.append({
-            "phase": name,
-            "seconds_median": statistics.median(s["seconds"] for s in samples),
-            "seconds": [s["seconds"] for s in samples],
-            "requests": [s["requests"] for s in samples],
-            "changed": [s["changed"] for s in samples],
-        })
+        table.append(
+            {
+                "phase": name,
+                "seconds_median": statistics.median(s["seconds"] for s in samples),
+                "seconds": [s["seconds"] for s in samples],
+                "requests": [s["requests"] for s in samples],
+                "changed": [s["changed"] for s in samples],
+            }
+        )
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     report = {
         "when": stamp,
@@ -117,8 +122,10 @@ def main():
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"{'phase':<20} {'median s':>9} {'API requests':>13} {'changed':>8}")
     for row in table:
-        print(f"{row['phase']:<20} {row['seconds_median']:>9.1f} {'/'.join(map(str, row['requests'])):>13} "
-              f"{'/'.join(map(str, row['changed'])):>8}")
+        print(
+            f"{row['phase']:<20} {row['seconds_median']:>9.1f} {'/'.join(map(str, row['requests'])):>13} "
+            f"{'/'.join(map(str, row['changed'])):>8}"
+        )
     print(f"report: {out.relative_to(ROOT)}")
 
 

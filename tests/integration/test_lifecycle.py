@@ -1,5 +1,6 @@
-"""A stack's life: a new tag value re-tags without duplicating; destroy.yml is refused without the typed confirmation; with it, nothing of the stack is left but
-the data (the KMS keys); with destroy_data, the keys' deletion is scheduled too."""
+"""A stack's life: a new tag value re-tags everything and duplicates nothing; destroy.yml is refused
+without the typed confirmation; with it, nothing of the stack is left but the data (the KMS keys);
+with destroy_data, the keys' deletion is scheduled too."""
 
 import boto3
 from conftest import REGIONS, recap, run_site, snapshot, write_inventory
