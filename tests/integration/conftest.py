@@ -86,9 +86,11 @@ def snapshot():
             ),
             "kms_aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),
             "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
+            "tables": sorted(boto3.client("dynamodb", region_name=region).list_tables()["TableNames"]),
         }
     iam = boto3.client("iam", region_name=REGIONS[0])
     state["iam_roles"] = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
+    state["buckets"] = sorted(b["Name"] for b in boto3.client("s3", region_name=REGIONS[0]).list_buckets()["Buckets"])
     return state
 
 
@@ -101,7 +103,8 @@ def ours(state, environment):
         for name in state[region]["kms_aliases"] + state[region]["log_groups"]
         if environment in name
     ]
-    found += [name for name in state["iam_roles"] if marker in name]
+    found += [name for name in state["iam_roles"] + state["buckets"] if marker in name]
+    found += [name for region in REGIONS for name in state[region]["tables"] if marker in name]
     return found
 
 

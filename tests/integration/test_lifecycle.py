@@ -1,18 +1,28 @@
 """A stack's life: a new tag value re-tags everything and duplicates nothing; destroy.yml is refused
-without the typed confirmation; with it, nothing of the stack is left but the data (the KMS keys);
-with destroy_data, the keys' deletion is scheduled too."""
+without the typed confirmation; with it, nothing of the stack is left but the data (table, buckets
+with their replication, keys); with destroy_data, the data goes too and the keys' deletion is
+scheduled."""
 
 import boto3
 from conftest import REGIONS, recap, run_site, snapshot, write_inventory
 
 
-def without_keys(state):
-    return {
-        region: (
-            {k: v for k, v in value.items() if k not in ("kms_keys", "kms_aliases")} if region in REGIONS else value
-        )
-        for region, value in state.items()
-    }
+DATA = ("kms_keys", "kms_aliases", "tables")
+
+
+def without_data(state, environment):
+    """A snapshot less what destroy keeps as data: keys, tables, buckets and their replication roles."""
+    kept = {}
+    for key, value in state.items():
+        if key in REGIONS:
+            kept[key] = {k: v for k, v in value.items() if k not in DATA}
+        elif key == "buckets":
+            kept[key] = [b for b in value if not b.startswith(f"finproc-{environment}-")]
+        elif key == "iam_roles":
+            kept[key] = [r for r in value if not r.startswith(f"finproc-{environment}-s3-replication-")]
+        else:
+            kept[key] = value
+    return kept
 
 
 def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_inventory, environment_name):
@@ -57,10 +67,12 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     assert destroyed.returncode == 0, destroyed.stdout[-4000:]
     after = snapshot()
     # Nothing orphaned: the account is as before the stack, but for the keys (data).
-    assert without_keys(after) == without_keys(empty)
+    assert without_data(after, environment_name) == without_data(empty, environment_name)
     for region in REGIONS:
         assert f"alias/finproc-{environment_name}" in after[region]["kms_aliases"]
-        assert "kept (data)" in destroyed.stdout
+        assert f"finproc-{environment_name}-transactions" in after[region]["tables"]
+    assert "kept (data)" in destroyed.stdout
+    assert len([b for b in after["buckets"] if f"finproc-{environment_name}-" in b]) == len(REGIONS)
 
     again = run_site(
         inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"

@@ -50,6 +50,12 @@ class Aws:
 
 
 @pytest.fixture
+def all_expected(request):
+    """Every region's expected settings (for cross-region checks)."""
+    return _expected(request.config)
+
+
+@pytest.fixture
 def aws(expected):
     return Aws(expected["region"])
 

@@ -24,14 +24,19 @@ def exports(lines):
     return dict(line[len("export ") :].split("=", 1) for line in lines if line.startswith("export "))
 
 
-def test_the_embedded_split_routes_dynamodb_to_localstack_and_the_rest_to_moto(emulator):
+def test_the_embedded_split_routes_dynamodb_and_s3_to_localstack_and_the_rest_to_moto(emulator):
     env = exports(emulator.env_lines())
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5566"
     assert env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://127.0.0.1:4566"
     assert env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"] == "http://127.0.0.1:4566"
+    assert env["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:4566"
     assert env["FINPROC_EMULATOR"] == "embedded"
     assert env["AWS_ACCESS_KEY_ID"] == "test"
-    assert not any(k.startswith("AWS_ENDPOINT_URL_") and "DYNAMODB" not in k for k in env)
+    assert sorted(k for k in env if k.startswith("AWS_ENDPOINT_URL_")) == [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+        "AWS_ENDPOINT_URL_S3",
+    ]
 
 
 def test_an_external_endpoint_is_used_as_it_is_and_nothing_starts(emulator, monkeypatch, capsys):

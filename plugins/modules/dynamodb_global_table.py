@@ -1,0 +1,673 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: finproc.dr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: dynamodb_global_table
+version_added: 0.1.0
+short_description: Manage a DynamoDB global table (version 2019.11.21) and its replicas
+description:
+  - Creates or updates a DynamoDB table in its home region (the module's I(region)) and manages
+    its replicas in other regions, which makes it a global table (version 2019.11.21).
+  - Neither amazon.aws nor community.aws manages global-table replicas, point-in-time recovery,
+    deletion protection or encryption with a customer KMS key (community.aws.dynamodb_table has
+    none of these).
+  - Streams (required by global tables), server-side encryption with a customer KMS key per
+    region, table class, billing mode, point-in-time recovery and deletion protection in every
+    region of the table, and tags on every replica.
+  - AWS accepts one replica change per UpdateTable and none while the table is not ACTIVE, so
+    replica changes are made one at a time, waiting for ACTIVE in between (I(wait_timeout)).
+  - Replicas that are not listed are only removed with I(purge_replicas=true), since removing a
+    replica deletes that region's copy of the data.
+  - With I(state=absent) the module refuses to delete a table whose deletion protection is on,
+    unless the same task sets I(deletion_protection=false).
+author:
+  - finproc.dr maintainers (@finproc)
+options:
+  name:
+    description: The table's name (the same in every region).
+    type: str
+    required: true
+  state:
+    description: Whether the table (and its replicas) should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  hash_key_name:
+    description: The partition key attribute. Required to create a table; cannot be changed.
+    type: str
+  hash_key_type:
+    description: The partition key's type.
+    type: str
+    choices: [S, N, B]
+    default: S
+  range_key_name:
+    description: The sort key attribute, if any. Cannot be changed.
+    type: str
+  range_key_type:
+    description: The sort key's type.
+    type: str
+    choices: [S, N, B]
+    default: S
+  billing_mode:
+    description: On-demand (C(PAY_PER_REQUEST)) or provisioned capacity.
+    type: str
+    choices: [PAY_PER_REQUEST, PROVISIONED]
+    default: PAY_PER_REQUEST
+  read_capacity:
+    description: Read capacity units when I(billing_mode=PROVISIONED).
+    type: int
+  write_capacity:
+    description: Write capacity units when I(billing_mode=PROVISIONED).
+    type: int
+  stream_view_type:
+    description: What the table's stream records; global tables need C(NEW_AND_OLD_IMAGES).
+    type: str
+    choices: [NEW_AND_OLD_IMAGES, NEW_IMAGE, OLD_IMAGE, KEYS_ONLY]
+    default: NEW_AND_OLD_IMAGES
+  kms_key_id:
+    description:
+      - The customer KMS key (ARN, key ID, alias name or alias ARN) that encrypts the table in
+        its home region. Aliases and key IDs are resolved to the key ARN through KMS.
+    type: str
+    required: false
+  table_class:
+    description: The table class.
+    type: str
+    choices: [STANDARD, STANDARD_INFREQUENT_ACCESS]
+    default: STANDARD
+  point_in_time_recovery:
+    description: Point-in-time recovery, in every region of the table.
+    type: bool
+    default: true
+  deletion_protection:
+    description:
+      - Deletion protection, in every region of the table.
+      - With I(state=present), when not given, deletion protection is turned on (data is never
+        lost by default).
+      - With I(state=absent), C(false) is the explicit consent to turn it off and delete.
+    type: bool
+  replicas:
+    description: The regions, other than the home region, that hold a replica.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      region_name:
+        description: The replica's region.
+        type: str
+        required: true
+      kms_key_id:
+        description: The customer KMS key of that region (ARN, key ID or alias), resolved to its ARN.
+        type: str
+  purge_replicas:
+    description: Remove replicas that are not listed in I(replicas) (their data goes with them).
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the table (and each replica) to become ACTIVE, or to go.
+    type: int
+    default: 900
+  tags:
+    description: Tags of the table, set on every replica too.
+    type: dict
+    aliases: [resource_tags]
+  purge_tags:
+    description: Remove tags that are not listed in I(tags), when I(tags) is given.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: A global table in us-east-2 with a replica in us-west-2, each with its own key
+  finproc.dr.dynamodb_global_table:
+    region: us-east-2
+    name: finproc-dev-transactions
+    hash_key_name: transactionId
+    kms_key_id: alias/finproc-dev
+    replicas:
+      - region_name: us-west-2
+        kms_key_id: arn:aws:kms:us-west-2:123456789012:key/0aa1b2c3-d4e5-f6a7-b8c9-d0e1f2a3b4c5
+    point_in_time_recovery: true
+    deletion_protection: true
+    tags:
+      App: finproc
+
+- name: Remove the us-west-2 replica (its data goes with it)
+  finproc.dr.dynamodb_global_table:
+    region: us-east-2
+    name: finproc-dev-transactions
+    replicas: []
+    purge_replicas: true
+
+- name: Delete the table everywhere, turning deletion protection off explicitly
+  finproc.dr.dynamodb_global_table:
+    region: us-east-2
+    name: finproc-dev-transactions
+    deletion_protection: false
+    state: absent
+"""
+
+RETURN = r"""
+table:
+  description: The table as DescribeTable returns it in the home region, keys in snake case.
+  returned: when the table exists (after the change; in check mode, as it is)
+  type: dict
+  contains:
+    table_name:
+      description: The table's name.
+      type: str
+    table_arn:
+      description: The table's ARN in the home region.
+      type: str
+    table_status:
+      description: ACTIVE once usable.
+      type: str
+      sample: ACTIVE
+    replicas:
+      description: The replicas, each with C(region_name), C(replica_status) and C(kms_master_key_id).
+      type: list
+      elements: dict
+    sse_description:
+      description: Encryption at rest.
+      type: dict
+    stream_specification:
+      description: The stream.
+      type: dict
+    deletion_protection_enabled:
+      description: Deletion protection in the home region.
+      type: bool
+regions:
+  description: Per region of the table, its status and the settings this module manages.
+  returned: when the table exists
+  type: dict
+  sample:
+    us-east-2:
+      table_status: ACTIVE
+      point_in_time_recovery: true
+      deletion_protection: true
+      kms_key_arn: arn:aws:kms:us-east-2:123456789012:key/...
+    us-west-2:
+      table_status: ACTIVE
+      point_in_time_recovery: true
+      deletion_protection: true
+      kms_key_arn: arn:aws:kms:us-west-2:123456789012:key/...
+changes:
+  description: The steps taken (or, in check mode, that would be taken), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create table in us-east-2", "create replica in us-west-2"]
+"""
+
+import re
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+# UpdateTable is refused while the table or a replica changes, replica builds are throttled, and
+# continuous backups are unavailable for a while after a table is created.
+BUSY_CODES = ["ResourceInUseException", "LimitExceededException", "ContinuousBackupsUnavailableException"]
+retry = AWSRetry.jittered_backoff()
+retry_busy = AWSRetry.jittered_backoff(retries=12, delay=5, max_delay=60, catch_extra_error_codes=BUSY_CODES)
+POLL_SECONDS = 5
+# How a replica starts out on AWS (for check mode's account of what would follow its creation).
+NEW_REPLICA = {"deletion_protection": False, "point_in_time_recovery": False, "tags": {}, "arn": None}
+
+
+class GlobalTable(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.name = module.params["name"]
+        self.home = module.region
+        self.clients = {}
+        self.kms_clients = {}
+        self.changes = []
+
+    # -- clients and calls ---------------------------------------------------------------------
+    def ddb(self, region):
+        if region not in self.clients:
+            self.clients[region] = self.module.client("dynamodb", region=region)
+        return self.clients[region]
+
+    def kms(self, region):
+        if region not in self.kms_clients:
+            self.kms_clients[region] = self.module.client("kms", region=region)
+        return self.kms_clients[region]
+
+    def call(self, region, operation, step, busy=False, **params):
+        """One API call, retried (and, for updates, retried while the table is busy)."""
+        decorator = retry_busy if busy else retry
+        method = getattr(self.ddb(region), operation)
+        try:
+            return decorator(method)(**params)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg="%s failed in %s while %s (table %s)" % (
+                "".join(part.capitalize() for part in operation.split("_")), region, step, self.name),
+                changes=self.changes)
+
+    def describe(self, region):
+        try:
+            return retry(self.ddb(region).describe_table)(TableName=self.name)["Table"]
+        except is_boto3_error_code("ResourceNotFoundException"):
+            return None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg="DescribeTable failed in %s (table %s)" % (region, self.name))
+
+    def resolve_key(self, region, key):
+        """A key ARN for any form of key reference (ARN, ID, alias), looked up only when needed."""
+        if not key or (key.startswith("arn:") and ":key/" in key):
+            return key
+        try:
+            return retry(self.kms(region).describe_key)(KeyId=key)["KeyMetadata"]["Arn"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg="cannot resolve KMS key %s in %s" % (key, region))
+
+    # -- reading -------------------------------------------------------------------------------
+    def region_state(self, region, table):
+        """The settings this module manages, as they are in one region."""
+        backups = self.call(region, "describe_continuous_backups", "reading point-in-time recovery",
+                            TableName=self.name)["ContinuousBackupsDescription"]
+        pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
+        tags, token = [], None
+        while True:
+            page = self.call(region, "list_tags_of_resource", "reading tags", ResourceArn=table["TableArn"],
+                             **({"NextToken": token} if token else {}))
+            tags += page.get("Tags", [])
+            token = page.get("NextToken")
+            if not token:
+                break
+        tags = boto3_tag_list_to_ansible_dict(tags)
+        return {
+            "table_status": table.get("TableStatus"),
+            "point_in_time_recovery": pitr,
+            "deletion_protection": bool(table.get("DeletionProtectionEnabled")),
+            "tags": tags,
+            "arn": table["TableArn"],
+        }
+
+    def current(self):
+        table = self.describe(self.home)
+        if table is None:
+            return None, {}
+        regions = {self.home: self.region_state(self.home, table)}
+        regions[self.home]["kms_key_arn"] = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+        for replica in table.get("Replicas", []):
+            region = replica["RegionName"]
+            if region == self.home:
+                continue
+            replica_table = self.describe(region)
+            if replica_table is None:
+                regions[region] = {"table_status": replica.get("ReplicaStatus"), "arn": None}
+            else:
+                regions[region] = self.region_state(region, replica_table)
+            regions[region]["kms_key_arn"] = replica.get("KMSMasterKeyId")
+            regions[region]["replica_status"] = replica.get("ReplicaStatus")
+        return table, regions
+
+    # -- waiting -------------------------------------------------------------------------------
+    def wait_active(self, step):
+        deadline = time.monotonic() + self.params["wait_timeout"]
+        while True:
+            table = self.describe(self.home)
+            pending = []
+            if table is None:
+                pending.append("table in %s: missing" % self.home)
+            else:
+                if table.get("TableStatus") != "ACTIVE":
+                    pending.append("table in %s: %s" % (self.home, table.get("TableStatus")))
+                pending += ["replica in %s: %s" % (r["RegionName"], r.get("ReplicaStatus"))
+                            for r in table.get("Replicas", []) if r.get("ReplicaStatus") != "ACTIVE"]
+            if not pending:
+                return table
+            if time.monotonic() >= deadline:
+                self.module.fail_json(
+                    msg="timed out after %d s waiting for ACTIVE while %s (table %s): %s"
+                    % (self.params["wait_timeout"], step, self.name, "; ".join(pending)),
+                    changes=self.changes)
+            time.sleep(POLL_SECONDS)
+
+    def wait_gone(self, region):
+        deadline = time.monotonic() + self.params["wait_timeout"]
+        while self.describe(region) is not None:
+            if time.monotonic() >= deadline:
+                self.module.fail_json(msg="timed out after %d s waiting for table %s in %s to be deleted"
+                                      % (self.params["wait_timeout"], self.name, region), changes=self.changes)
+            time.sleep(POLL_SECONDS)
+
+    # -- wanted state --------------------------------------------------------------------------
+    def wanted_replicas(self):
+        return dict((r["region_name"], r.get("kms_key_id")) for r in self.params["replicas"]
+                    if r["region_name"] != self.home)
+
+    def key_schema(self):
+        schema = [{"AttributeName": self.params["hash_key_name"], "KeyType": "HASH"}]
+        attributes = [{"AttributeName": self.params["hash_key_name"], "AttributeType": self.params["hash_key_type"]}]
+        if self.params.get("range_key_name"):
+            schema.append({"AttributeName": self.params["range_key_name"], "KeyType": "RANGE"})
+            attributes.append({"AttributeName": self.params["range_key_name"],
+                               "AttributeType": self.params["range_key_type"]})
+        return schema, attributes
+
+    def billing(self):
+        result = {"BillingMode": self.params["billing_mode"]}
+        if self.params["billing_mode"] == "PROVISIONED":
+            result["ProvisionedThroughput"] = {"ReadCapacityUnits": self.params["read_capacity"],
+                                               "WriteCapacityUnits": self.params["write_capacity"]}
+        return result
+
+    def sse(self, key_arn):
+        return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn}
+
+    # -- changes -------------------------------------------------------------------------------
+    def step(self, text):
+        self.changes.append(text)
+        return not self.module.check_mode
+
+    def create(self, home_key):
+        schema, attributes = self.key_schema()
+        params = dict(
+            TableName=self.name,
+            KeySchema=schema,
+            AttributeDefinitions=attributes,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": self.params["stream_view_type"]},
+            TableClass=self.params["table_class"],
+            DeletionProtectionEnabled=self.params["deletion_protection"] is not False,
+            **self.billing()
+        )
+        if home_key:
+            params["SSESpecification"] = self.sse(home_key)
+        if self.params.get("tags"):
+            params["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
+        if self.step("create table in %s" % self.home):
+            self.call(self.home, "create_table", "creating the table", **params)
+            return self.wait_active("creating the table")
+        return None
+
+    def converge_table(self, table, home_key):
+        """Settings of the table in its home region (billing, stream, SSE, class)."""
+        schema, attributes = self.key_schema() if self.params.get("hash_key_name") else (None, None)
+        if schema:
+            types_wanted = dict((a["AttributeName"], a["AttributeType"]) for a in attributes)
+            types = dict((a["AttributeName"], a["AttributeType"]) for a in table.get("AttributeDefinitions", []))
+            current_keys = [(k["AttributeName"], k["KeyType"], types.get(k["AttributeName"]))
+                            for k in table["KeySchema"]]
+            wanted_keys = [(k["AttributeName"], k["KeyType"], types_wanted[k["AttributeName"]]) for k in schema]
+            if current_keys != wanted_keys:
+                self.module.fail_json(msg="the key schema of table %s is %s; it cannot be changed to %s"
+                                      % (self.name, current_keys, wanted_keys))
+        update = {}
+        current_mode = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+        if current_mode != self.params["billing_mode"]:
+            update["BillingMode"] = self.billing()  # PROVISIONED needs its ProvisionedThroughput in the same call
+        elif self.params["billing_mode"] == "PROVISIONED":
+            throughput = table.get("ProvisionedThroughput", {})
+            if (throughput.get("ReadCapacityUnits"), throughput.get("WriteCapacityUnits")) != (
+                    self.params["read_capacity"], self.params["write_capacity"]):
+                update["ProvisionedThroughput"] = self.billing()["ProvisionedThroughput"]
+        stream = table.get("StreamSpecification") or {}
+        if not stream.get("StreamEnabled") or stream.get("StreamViewType") != self.params["stream_view_type"]:
+            if stream.get("StreamEnabled"):
+                self.module.fail_json(msg="table %s streams %s; a stream's view type cannot be changed in place "
+                                      "(and a global table cannot drop its stream)"
+                                      % (self.name, stream.get("StreamViewType")))
+            update["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.params["stream_view_type"]}
+        current_key = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+        if home_key and current_key != home_key:
+            update["SSESpecification"] = self.sse(home_key)
+        if (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD") != self.params["table_class"]:
+            update["TableClass"] = self.params["table_class"]
+        for key in sorted(update):
+            if self.step("update %s of the table in %s" % (key, self.home)):
+                self.call(self.home, "update_table", "updating " + key, busy=True, TableName=self.name,
+                          **(update[key] if key == "BillingMode" else {key: update[key]}))
+                self.wait_active("updating " + key)
+
+    def converge_replicas(self, table, wanted):
+        current = dict((r["RegionName"], r) for r in table.get("Replicas", []) if r["RegionName"] != self.home)
+        for region, key in sorted(wanted.items()):
+            if region not in current:
+                create = {"RegionName": region}
+                if key:
+                    create["KMSMasterKeyId"] = key
+                if self.step("create replica in %s" % region):
+                    self.call(self.home, "update_table", "creating the replica in " + region, busy=True,
+                              TableName=self.name, ReplicaUpdates=[{"Create": create}])
+                    self.wait_active("creating the replica in " + region)
+            elif key and current[region].get("KMSMasterKeyId") != key and self.step(
+                    "change the KMS key of the replica in %s" % region):
+                self.call(self.home, "update_table", "changing the key of the replica in " + region, busy=True,
+                          TableName=self.name,
+                          ReplicaUpdates=[{"Update": {"RegionName": region, "KMSMasterKeyId": key}}])
+                self.wait_active("changing the key of the replica in " + region)
+        if self.params["purge_replicas"]:
+            for region in sorted(set(current) - set(wanted)):
+                if self.step("delete replica in %s" % region):
+                    self.call(self.home, "update_table", "deleting the replica in " + region, busy=True,
+                              TableName=self.name, ReplicaUpdates=[{"Delete": {"RegionName": region}}])
+                    self.wait_active("deleting the replica in " + region)
+
+    def converge_region(self, region, state):
+        """Deletion protection, point-in-time recovery and tags in one region of the table."""
+        protection = self.params["deletion_protection"]
+        if protection is None:
+            protection = True
+        if state.get("deletion_protection") != protection and self.step(
+                "%s deletion protection in %s" % ("enable" if protection else "disable", region)):
+            self.call(region, "update_table", "setting deletion protection", busy=True, TableName=self.name,
+                      DeletionProtectionEnabled=protection)
+        pitr = self.params["point_in_time_recovery"]
+        if state.get("point_in_time_recovery") != pitr and self.step(
+                "%s point-in-time recovery in %s" % ("enable" if pitr else "disable", region)):
+            self.call(region, "update_continuous_backups", "setting point-in-time recovery", busy=True,
+                      TableName=self.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": pitr})
+        if self.params.get("tags") is not None:
+            to_set, to_unset = compare_aws_tags(state.get("tags", {}), self.params["tags"],
+                                                purge_tags=self.params["purge_tags"])
+            if to_unset and self.step("remove tags %s in %s" % (", ".join(sorted(to_unset)), region)):
+                self.call(region, "untag_resource", "removing tags", ResourceArn=state["arn"], TagKeys=to_unset)
+            if to_set and self.step("set tags %s in %s" % (", ".join(sorted(to_set)), region)):
+                self.call(region, "tag_resource", "tagging", ResourceArn=state["arn"],
+                          Tags=ansible_dict_to_boto3_tag_list(to_set))
+
+    # -- views ---------------------------------------------------------------------------------
+    def view(self, table, regions):
+        """The settings this module manages, for diff."""
+        if table is None:
+            return {}
+        return {
+            "billing_mode": (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
+            "stream_view_type": (table.get("StreamSpecification") or {}).get("StreamViewType"),
+            "table_class": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD"),
+            "regions": dict((region, {
+                "kms_key_arn": state.get("kms_key_arn"),
+                "point_in_time_recovery": state.get("point_in_time_recovery"),
+                "deletion_protection": state.get("deletion_protection"),
+                "tags": state.get("tags"),
+            }) for region, state in regions.items()),
+        }
+
+    def wanted_view(self, home_key, replicas, before):
+        regions = {}
+        keys = dict(replicas)
+        keys[self.home] = home_key
+        kept = dict((r, {}) for r in keys)
+        if not self.params["purge_replicas"]:
+            for region in (before.get("regions") or {}):
+                kept.setdefault(region, {})
+        for region in kept:
+            old = (before.get("regions") or {}).get(region, {})
+            tags = dict(old.get("tags") or {})
+            if self.params.get("tags") is not None:
+                tags = dict(self.params["tags"]) if self.params["purge_tags"] else dict(tags, **self.params["tags"])
+            regions[region] = {
+                "kms_key_arn": keys.get(region) or old.get("kms_key_arn"),
+                "point_in_time_recovery": self.params["point_in_time_recovery"],
+                "deletion_protection": self.params["deletion_protection"] is not False,
+                "tags": tags,
+            }
+        return {
+            "billing_mode": self.params["billing_mode"],
+            "stream_view_type": self.params["stream_view_type"],
+            "table_class": self.params["table_class"],
+            "regions": regions,
+        }
+
+    def result(self, changed, before, after_table, after_regions, after_view):
+        out = {"changed": changed, "changes": self.changes, "diff": {"before": before, "after": after_view}}
+        if after_table is not None:
+            out["table"] = camel_dict_to_snake_dict(after_table)
+            out["regions"] = dict((region, dict((k, v) for k, v in state.items() if k not in ("tags", "arn")))
+                                  for region, state in after_regions.items())
+        return out
+
+    # -- entry points --------------------------------------------------------------------------
+    def present(self):
+        home_key = self.resolve_key(self.home, self.params.get("kms_key_id"))
+        replicas = dict((region, self.resolve_key(region, key)) for region, key in self.wanted_replicas().items())
+        table, regions = self.current()
+        before = self.view(table, regions)
+        just_created = False
+        if table is None:
+            if not self.params.get("hash_key_name"):
+                self.module.fail_json(msg="table %s does not exist in %s; hash_key_name is needed to create it"
+                                      % (self.name, self.home))
+            table = self.create(home_key)
+            if table is None:  # check mode: what a real run would do next, in its order
+                for region in sorted(replicas):
+                    self.step("create replica in %s" % region)
+                created = {"deletion_protection": self.params["deletion_protection"] is not False,
+                           "point_in_time_recovery": False, "tags": dict(self.params.get("tags") or {})}
+                self.converge_region(self.home, created)
+                for region in sorted(replicas):
+                    self.converge_region(region, NEW_REPLICA)
+                return self.result(True, before, None, {}, self.wanted_view(home_key, replicas, before))
+            regions = {self.home: self.region_state(self.home, table)}
+            just_created = True
+        else:
+            if table.get("TableStatus") != "ACTIVE" or any(
+                    r.get("ReplicaStatus") != "ACTIVE" for r in table.get("Replicas", [])):
+                table = self.wait_active("waiting for a change already under way")
+            self.converge_table(table, home_key)
+        if self.changes and not just_created and not self.module.check_mode:
+            table = self.describe(self.home)
+        before_replicas = len(self.changes)
+        self.converge_replicas(table, replicas)
+        if len(self.changes) != before_replicas and not self.module.check_mode:
+            table, regions = self.current()
+        for region in sorted(regions, key=lambda r: (r != self.home, r)):
+            if regions[region].get("arn"):
+                self.converge_region(region, regions[region])
+        if self.module.check_mode:  # replicas that would be created get their settings next
+            for region in sorted(set(replicas) - set(regions)):
+                self.converge_region(region, NEW_REPLICA)
+        changed = bool(self.changes)
+        if changed and not self.module.check_mode:
+            table, regions = self.current()
+            after = self.view(table, regions)
+        elif changed:
+            after = self.wanted_view(home_key, replicas, before)
+        else:
+            after = before
+        return self.result(changed, before, table, regions, after)
+
+    def absent(self):
+        table, regions = self.current()
+        before = self.view(table, regions)
+        if table is None:
+            return self.result(False, before, None, {}, {})
+        protected = sorted(region for region, state in regions.items() if state.get("deletion_protection"))
+        if protected and self.params["deletion_protection"] is not False:
+            self.module.fail_json(
+                msg="refusing to delete table %s: deletion protection is on in %s. Set deletion_protection: false "
+                "in this task to turn it off and delete the table and its replicas (their data goes with them)."
+                % (self.name, ", ".join(protected)))
+        for region in protected:
+            if self.step("disable deletion protection in %s" % region):
+                self.call(region, "update_table", "turning deletion protection off", busy=True,
+                          TableName=self.name, DeletionProtectionEnabled=False)
+        for region in sorted(r for r in regions if r != self.home):
+            if self.step("delete replica in %s" % region):
+                self.call(self.home, "update_table", "deleting the replica in " + region, busy=True,
+                          TableName=self.name, ReplicaUpdates=[{"Delete": {"RegionName": region}}])
+                self.wait_active("deleting the replica in " + region)
+        if self.step("delete table in %s" % self.home):
+            self.call(self.home, "delete_table", "deleting the table", busy=True, TableName=self.name)
+            self.wait_gone(self.home)
+        return self.result(True, before, None, {}, {})
+
+
+def validate(module):
+    """Bad input is rejected before any AWS call."""
+    params = module.params
+    if not re.match(r"^[a-zA-Z0-9_.-]{3,255}$", params["name"]):
+        module.fail_json(msg="table name %r: 3 to 255 letters, digits, '_', '-' and '.'" % params["name"])
+    if params["billing_mode"] == "PROVISIONED" and not (params["read_capacity"] and params["write_capacity"]):
+        module.fail_json(msg="billing_mode PROVISIONED needs read_capacity and write_capacity")
+    if params["billing_mode"] == "PAY_PER_REQUEST" and (params["read_capacity"] or params["write_capacity"]):
+        module.fail_json(msg="read_capacity and write_capacity apply only to billing_mode PROVISIONED")
+    regions = [r["region_name"] for r in params["replicas"]]
+    if len(set(regions)) != len(regions):
+        module.fail_json(msg="replicas lists a region twice: %s" % ", ".join(regions))
+    if params["wait_timeout"] < 1:
+        module.fail_json(msg="wait_timeout must be at least 1 second")
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        hash_key_name=dict(type="str"),
+        hash_key_type=dict(type="str", default="S", choices=["S", "N", "B"]),
+        range_key_name=dict(type="str"),
+        range_key_type=dict(type="str", default="S", choices=["S", "N", "B"]),
+        billing_mode=dict(type="str", default="PAY_PER_REQUEST", choices=["PAY_PER_REQUEST", "PROVISIONED"]),
+        read_capacity=dict(type="int"),
+        write_capacity=dict(type="int"),
+        stream_view_type=dict(type="str", default="NEW_AND_OLD_IMAGES",
+                              choices=["NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY"]),
+        kms_key_id=dict(type="str", required=False),
+        table_class=dict(type="str", default="STANDARD", choices=["STANDARD", "STANDARD_INFREQUENT_ACCESS"]),
+        point_in_time_recovery=dict(type="bool", default=True),
+        deletion_protection=dict(type="bool"),
+        replicas=dict(type="list", elements="dict", default=[], options=dict(
+            region_name=dict(type="str", required=True),
+            kms_key_id=dict(type="str"),
+        )),
+        purge_replicas=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=900),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    validate(module)
+    if not module.region:
+        module.fail_json(msg="region (the table's home region) is required")
+    table = GlobalTable(module)
+    result = table.present() if module.params["state"] == "present" else table.absent()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
