@@ -137,6 +137,32 @@ def ensure_venv(venv: Path, python: str, reqs: list[str]) -> None:
     (venv / ".finproc-requirements").write_text("\n".join(reqs))
 
 
+# Where LocalStack's bundled moto departs from AWS in a way the collection meets, it is mended
+# here (file, text as shipped, text as AWS answers), once, after installation.
+LOCALSTACK_FIXES = [
+    (
+        # CreateRouteTable: AWS reports the local route's Origin (amazon.aws ec2_vpc_route_table reads it).
+        "moto/ec2/responses/route_tables.py",
+        "             <gatewayId>local</gatewayId>\n             <state>active</state>",
+        "             <gatewayId>local</gatewayId>\n             <origin>CreateRouteTable</origin>\n"
+        "             <state>active</state>",
+    ),
+]
+
+
+def apply_localstack_fixes(venv: Path) -> None:
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    for relative, shipped, fixed in LOCALSTACK_FIXES:
+        path = site / relative
+        text = path.read_text()
+        if fixed in text:
+            continue
+        if shipped not in text:
+            log(f"warning: {relative} is not as expected; its fix was not applied")
+            continue
+        path.write_text(text.replace(shipped, fixed, 1))
+
+
 def localstack_lib() -> Path:
     return STATE / "localstack-lib"
 
@@ -357,6 +383,7 @@ def cmd_up() -> None:
     ls_venv = STATE / "localstack-venv"
     ensure_venv(moto_venv, sys.executable, MOTO_REQUIREMENTS)
     ensure_venv(ls_venv, python313, LOCALSTACK_REQUIREMENTS)
+    apply_localstack_fixes(ls_venv)
     ensure_dynamodb_local(java_home)
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -1,0 +1,60 @@
+"""Adding a region adds a replica; removing it keeps the replica (its data) until purge is asked."""
+
+import copy
+import time
+import uuid
+
+import boto3
+from conftest import hosts_of, recap, run_site, write_inventory
+
+EU = {
+    "dr_role": "secondary",
+    "dr_vpc_cidr": "10.2.0.0/16",
+    "dr_azs": ["eu-west-1a", "eu-west-1b"],
+    "dr_public_subnet_cidrs": ["10.2.0.0/24", "10.2.1.0/24"],
+    "dr_private_subnet_cidrs": ["10.2.10.0/24", "10.2.11.0/24"],
+}
+
+
+def replicas(table_name):
+    table = boto3.client("dynamodb", region_name="us-east-2").describe_table(TableName=table_name)["Table"]
+    assert table["TableStatus"] == "ACTIVE"
+    return {r["RegionName"]: r["ReplicaStatus"] for r in table.get("Replicas", [])}
+
+
+def converge(inventory, env, **extra):
+    result = run_site(inventory, extra_vars=dict(env, **extra))
+    assert result.returncode == 0, result.stdout[-4000:]
+    return recap(result.stdout)
+
+
+def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_inventory, environment_name):
+    env = {"dr_environment": environment_name}
+    table_name = f"finproc-{environment_name}-transactions"
+    three = copy.deepcopy(local_inventory)
+    hosts_of(three)["eu-west-1"] = copy.deepcopy(EU)
+    (tmp_path / "three").mkdir()
+    three_path = write_inventory(tmp_path / "three", three)
+    two_path = write_inventory(tmp_path, local_inventory)
+
+    counts = converge(three_path, env)
+    assert set(counts) == {"us-east-2", "us-west-2", "eu-west-1"}
+    assert replicas(table_name) == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
+    item = {"transactionId": {"S": "regions-" + uuid.uuid4().hex}}
+    boto3.client("dynamodb", region_name="us-east-2").put_item(TableName=table_name, Item=item)
+    eu = boto3.client("dynamodb", region_name="eu-west-1")
+    deadline = time.monotonic() + 60
+    while not eu.get_item(TableName=table_name, Key=item).get("Item") and time.monotonic() < deadline:
+        time.sleep(1)
+    assert eu.get_item(TableName=table_name, Key=item).get("Item") == item
+    assert all(c["changed"] == 0 for c in converge(three_path, env).values()), "second run changed something"
+
+    # The region leaves the inventory: its replica, and the data in it, stay.
+    converge(two_path, env)
+    assert replicas(table_name) == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
+    assert eu.get_item(TableName=table_name, Key=item).get("Item") == item
+
+    # Only when asked is the replica removed; then a run changes nothing more.
+    converge(two_path, env, data_table_purge_replicas="true")
+    assert replicas(table_name) == {"us-west-2": "ACTIVE"}
+    assert all(c["changed"] == 0 for c in converge(two_path, env).values()), "run after the purge changed something"
