@@ -53,6 +53,7 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
     converge(two_path, env)
     assert replicas(table_name) == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
     assert eu.get_item(TableName=table_name, Key=item).get("Item") == item
+    assert all(c["changed"] == 0 for c in converge(two_path, env).values()), "run after leaving changed something"
 
     # Only when asked is the replica removed; then a run changes nothing more.
     converge(two_path, env, data_table_purge_replicas="true")

@@ -1,9 +1,8 @@
 import copy
 import datetime
 
-import pytest
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_flow_log
-from aws_stub import run_module, stubbed_client
+from aws_stub import run_module
 
 VPC = "vpc-0123456789abcdef0"
 ROLE = "arn:aws:iam::123456789012:role/finproc-dev-flow-logs-us-east-2"
@@ -44,14 +43,6 @@ CREATE = {
         }
     ],
 }
-
-
-@pytest.fixture
-def ec2():
-    client, stub = stubbed_client("ec2")
-    with stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 def run(ec2, monkeypatch, capsys, args=None, **kw):

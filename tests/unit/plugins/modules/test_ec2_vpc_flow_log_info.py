@@ -1,8 +1,7 @@
 import datetime
 
-import pytest
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_flow_log_info
-from aws_stub import run_module, stubbed_client
+from aws_stub import run_module
 
 FLOW_LOG = {
     "CreationTime": datetime.datetime(2026, 11, 1, tzinfo=datetime.timezone.utc),
@@ -14,14 +13,6 @@ FLOW_LOG = {
     "MaxAggregationInterval": 60,
     "Tags": [{"Key": "Name", "Value": "finproc-dev-vpc"}],
 }
-
-
-@pytest.fixture
-def ec2():
-    client, stub = stubbed_client("ec2")
-    with stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 def test_filters_are_passed_and_results_snake_cased(ec2, monkeypatch, capsys):

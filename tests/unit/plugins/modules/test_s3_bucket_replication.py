@@ -2,7 +2,7 @@ import copy
 
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import s3_bucket_replication
-from aws_stub import run_module, stubbed_client
+from aws_stub import run_module
 
 BUCKET = "finproc-prod-ledger-us-east-2"
 ROLE = "arn:aws:iam::123456789012:role/finproc-prod-s3-replication"
@@ -70,14 +70,6 @@ CONFIG = {
     ],
 }
 PUT = {"Bucket": BUCKET, "ReplicationConfiguration": CONFIG}
-
-
-@pytest.fixture
-def s3():
-    client, stub = stubbed_client("s3")
-    with stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,21 @@
+"""Stubbed clients shared by the module tests: each fails the test if a queued reply is left over."""
+
+import pytest
+from aws_stub import stubbed_client
+
+
+def _stubbed(service):
+    client, stub = stubbed_client(service)
+    with stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def ec2():
+    yield from _stubbed("ec2")
+
+
+@pytest.fixture
+def s3():
+    yield from _stubbed("s3")
