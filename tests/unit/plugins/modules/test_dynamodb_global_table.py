@@ -273,6 +273,15 @@ def region_view(region, pitr=True, protection=True, tags=None):
     }
 
 
+def west_joins_and_home_gets_pitr(aws):
+    """The calls of a run that adds the us-west-2 replica and turns PITR on at home, in order."""
+    create_replica(aws)
+    new_replica_reads(aws, home_pitr=False)
+    enable_pitr(aws, HOME)
+    settle_new_replica(aws)
+    settled(aws)
+
+
 # -- present ---------------------------------------------------------------------------------------
 def test_creates_the_table_then_the_replica_then_the_settings_of_each_region(aws, capsys):
     missing(aws)
@@ -280,11 +289,7 @@ def test_creates_the_table_then_the_replica_then_the_settings_of_each_region(aws
     describe(aws, HOME, table(status="CREATING"))
     describe(aws, HOME, table())  # the wait's ACTIVE description is what converge_replicas works from
     region_state(aws, HOME, table(), pitr=False)
-    create_replica(aws)
-    new_replica_reads(aws, home_pitr=False)
-    enable_pitr(aws, HOME)
-    settle_new_replica(aws)
-    settled(aws)
+    west_joins_and_home_gets_pitr(aws)
 
     result, code = run(capsys, ARGS, diff=True)
 
@@ -487,11 +492,7 @@ def test_check_mode_on_a_missing_table_without_protection_or_pitr(aws, capsys):
 
 def test_diff_shows_the_new_replica_and_the_pitr_change(aws, capsys):
     settled(aws, replicas=(), home_pitr=False)
-    create_replica(aws)
-    new_replica_reads(aws, home_pitr=False)
-    enable_pitr(aws, HOME)
-    settle_new_replica(aws)
-    settled(aws)
+    west_joins_and_home_gets_pitr(aws)
 
     result, code = run(capsys, ARGS, diff=True)
 
