@@ -19,3 +19,18 @@ def ec2():
 @pytest.fixture
 def s3():
     yield from _stubbed("s3")
+
+
+@pytest.fixture
+def acm():
+    yield from _stubbed("acm")
+
+
+@pytest.fixture
+def sns():
+    yield from _stubbed("sns")
+
+
+@pytest.fixture
+def cloudwatch():
+    yield from _stubbed("cloudwatch")
