@@ -39,6 +39,9 @@ import contextlib
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("FINPROC_EMULATOR_DIR", ROOT / ".emulator"))
 ENV_FILE = STATE / "env"
+TLS_DIR = STATE / "tls"
+# The local inventory's zones are <environment>.finproc.example (.example is reserved, RFC 2606).
+TLS_NAMES = ("*.dev.finproc.example", "dev.finproc.example", "*.finproc.example")
 
 HOST = "127.0.0.1"
 MOTO_PORT = int(os.environ.get("FINPROC_MOTO_PORT", "5566"))
@@ -220,6 +223,53 @@ def ensure_dynamodb_local(java_home: Path) -> None:
         java_link.symlink_to(java_home)
 
 
+def ensure_tls() -> None:
+    """A self-signed certificate for the local inventory's listeners (ACM imports it).
+
+    The emulators cannot validate an ACM request through DNS, so the local inventory imports
+    this one (dr_certificate_source: import). Renewed when it expires within 30 days.
+    """
+    cert, key = TLS_DIR / "cert.pem", TLS_DIR / "key.pem"
+    openssl = shutil.which("openssl")
+    if not openssl:
+        die("openssl is needed to make the emulator's TLS certificate: 'apt-get install openssl'")
+    if cert.exists() and key.exists():
+        fresh = subprocess.run(
+            [openssl, "x509", "-checkend", str(30 * 86400), "-noout", "-in", str(cert)],
+            capture_output=True,
+            check=False,
+        )
+        if fresh.returncode == 0:
+            return
+    TLS_DIR.mkdir(parents=True, exist_ok=True)
+    os.chmod(TLS_DIR, 0o700)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-sha256",
+            "-days",
+            "365",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=" + TLS_NAMES[1],
+            "-addext",
+            "subjectAltName=" + ",".join("DNS:" + n for n in TLS_NAMES),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    os.chmod(key, 0o600)
+    log(f"wrote a self-signed certificate for {', '.join(TLS_NAMES)} to {TLS_DIR}")
+
+
 # --------------------------------------------------------------------------------------------
 # processes
 # --------------------------------------------------------------------------------------------
@@ -328,6 +378,7 @@ def embedded_env() -> dict[str, str]:
         "AWS_DEFAULT_REGION": DEFAULT_REGION,
         "AWS_REGION": DEFAULT_REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
+        "FINPROC_EMULATOR_DIR": str(STATE),
     }
     for service in LOCALSTACK_SERVICES:
         env[f"AWS_ENDPOINT_URL_{service}"] = f"http://{HOST}:{LOCALSTACK_PORT}"
@@ -341,7 +392,11 @@ def external_endpoint() -> bool:
 
 def env_lines() -> list[str]:
     if external_endpoint():
-        env = {"FINPROC_EMULATOR": "external", "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"]}
+        env = {
+            "FINPROC_EMULATOR": "external",
+            "FINPROC_EMULATOR_DIR": str(STATE),
+            "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+        }
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             env[key] = os.environ.get(key, "test")
         env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION)
@@ -368,12 +423,14 @@ def cmd_up() -> None:
     STATE.mkdir(parents=True, exist_ok=True)
     if external_endpoint():
         log(f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set: using that endpoint, starting nothing")
+        ensure_tls()
         write_env()
         return
     moto_ok = running_pid("moto") and http_ok(f"http://{HOST}:{MOTO_PORT}/moto-api/")
     ls_ok = running_pid("localstack") and http_ok(f"http://{HOST}:{LOCALSTACK_PORT}/_localstack/health")
     if moto_ok and ls_ok:
         log("already running")
+        ensure_tls()
         write_env()
         return
 
@@ -385,6 +442,7 @@ def cmd_up() -> None:
     ensure_venv(ls_venv, python313, LOCALSTACK_REQUIREMENTS)
     apply_localstack_fixes(ls_venv)
     ensure_dynamodb_local(java_home)
+    ensure_tls()
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     moto_env = dict(base_env, MOTO_ACCOUNT_ID=ACCOUNT_ID, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")  # noqa: S106 (dummy)

@@ -5,10 +5,17 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
 
 - KMS DisableKey, EnableKey, CancelKeyDeletion and ScheduleKeyDeletion: AWS accepts a key ARN as
   KeyId (amazon.aws.kms_key passes one); moto 5.2 looks the ARN up as a key id and fails with 500.
+- ELBv2 DescribeLoadBalancerAttributes: AWS lists every attribute of an application load balancer
+  with its default value (idle_timeout.timeout_seconds 60, drop_invalid_header_fields false, ...);
+  moto lists four, and amazon.aws.elb_application_lb fails on the missing idle timeout.
+- ELBv2 DeleteLoadBalancer: AWS refuses to delete a load balancer whose deletion protection is on
+  (OperationNotPermitted); moto deletes it, so a destroy that forgot to turn it off would pass.
 """
 
 import sys
 
+from moto.elbv2.exceptions import ELBClientError
+from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.kms.models import KmsBackend
 from moto.server import main
 
@@ -25,6 +32,58 @@ def _accept_key_arns(name):
 
 for _name in ("disable_key", "enable_key", "cancel_key_deletion", "schedule_key_deletion"):
     _accept_key_arns(_name)
+
+
+# The attributes AWS reports for a new application load balancer (DescribeLoadBalancerAttributes).
+ALB_DEFAULT_ATTRIBUTES = {
+    "access_logs.s3.enabled": "false",
+    "access_logs.s3.bucket": "",
+    "access_logs.s3.prefix": "",
+    "connection_logs.s3.enabled": "false",
+    "connection_logs.s3.bucket": "",
+    "connection_logs.s3.prefix": "",
+    "client_keep_alive.seconds": "3600",
+    "deletion_protection.enabled": "false",
+    "idle_timeout.timeout_seconds": "60",
+    "load_balancing.cross_zone.enabled": "true",
+    "routing.http.desync_mitigation_mode": "defensive",
+    "routing.http.drop_invalid_header_fields.enabled": "false",
+    "routing.http.preserve_host_header.enabled": "false",
+    "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+    "routing.http.xff_client_port.enabled": "false",
+    "routing.http.xff_header_processing.mode": "append",
+    "routing.http2.enabled": "true",
+    "waf.fail_open.enabled": "false",
+}
+_original_lb_init = FakeLoadBalancer.__init__
+
+
+def _lb_init(self, *args, **kwargs):
+    _original_lb_init(self, *args, **kwargs)
+    if self.type == "application":
+        self.attrs = dict(ALB_DEFAULT_ATTRIBUTES, **self.attrs)
+        self.attrs["load_balancing.cross_zone.enabled"] = "true"
+
+
+FakeLoadBalancer.__init__ = _lb_init
+
+
+class OperationNotPermitted(ELBClientError):
+    def __init__(self, msg):
+        super().__init__("OperationNotPermitted", msg)
+
+
+_original_delete_lb = ELBv2Backend.delete_load_balancer
+
+
+def _delete_load_balancer(self, arn):
+    balancer = self.load_balancers.get(arn)
+    if balancer is not None and balancer.attrs.get("deletion_protection.enabled") == "true":
+        raise OperationNotPermitted(f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled")
+    return _original_delete_lb(self, arn)
+
+
+ELBv2Backend.delete_load_balancer = _delete_load_balancer
 
 if __name__ == "__main__":
     sys.exit(main())

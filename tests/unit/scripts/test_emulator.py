@@ -101,3 +101,28 @@ def test_status_exit_code(emulator):
 def test_usage(emulator, capsys):
     assert emulator.main(["emulator.py", "sideways"]) == 2
     assert "Usage: emulator.py up | down | env | status" in capsys.readouterr().err
+
+
+def test_the_environment_names_the_emulator_folder_for_the_local_inventory(emulator):
+    env = exports(emulator.env_lines())
+    assert env["FINPROC_EMULATOR_DIR"] == str(emulator.STATE)
+
+
+def test_the_listeners_certificate_is_made_once_private_and_for_the_local_zones(emulator, capsys):
+    import subprocess
+
+    emulator.ensure_tls()
+    cert, key = emulator.TLS_DIR / "cert.pem", emulator.TLS_DIR / "key.pem"
+    assert key.stat().st_mode & 0o077 == 0, "the private key is readable by others"
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(cert), "-noout", "-ext", "subjectAltName"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "DNS:*.dev.finproc.example" in text
+    assert "DNS:*.finproc.example" in text
+    first = cert.read_bytes()
+    emulator.ensure_tls()
+    assert cert.read_bytes() == first, "a fresh certificate was replaced"
+    assert capsys.readouterr().out.count("wrote a self-signed certificate") == 1
