@@ -17,12 +17,25 @@ description:
   - Checks that there is exactly one primary, that regions are unique and exist, that VPC CIDRs
     are valid and do not overlap, that subnets are valid, fit their VPC, do not overlap and match
     the availability zones, that required tags are present, and that values are in range.
+  - Checks the traffic layer too. The hosted zone and the service name are valid DNS names and
+    the service name is in the zone; with more than one secondary region, I(failover_secondary)
+    names the one that takes the SECONDARY failover record; the Route53 health checks, the record
+    TTL and the resolver allowance are in range and together fit in the RTO target (interval x
+    failure threshold + TTL + allowance <= RTO); the listener's TLS policy is a TLS 1.3 policy at
+    least as strict as C(ELBSecurityPolicy-TLS13-1-2-2021-06); the load balancer's idle timeout
+    and deletion protection are valid; the name prefix leaves room for the load balancer and
+    target group names (32 characters); and each region's certificate can be had (an ACM ARN of
+    the host's own region, or readable PEM files on the controller).
   - Known regions come from the endpoint data shipped with botocore, so no API call is made.
 options:
   _input:
     description:
       - One dictionary per region host with the keys C(host), C(region), C(role), C(vpc_cidr),
-        C(azs), C(public_subnet_cidrs) and C(private_subnet_cidrs).
+        C(azs), C(public_subnet_cidrs) and C(private_subnet_cidrs), and the region's certificate
+        C(certificate_source) (C(request), C(import) or C(arn)), C(certificate_arn) (with C(arn),
+        an ACM certificate of the host's region), C(certificate_file), C(certificate_key_file)
+        and C(certificate_chain_file) (with C(import), PEM files on the controller; the chain is
+        optional; a relative path is taken from the directory the play runs in).
     type: list
     elements: dict
     required: true
@@ -32,6 +45,14 @@ options:
         C(rpo_target_seconds), C(nat_gateway_mode), C(log_retention_days), C(app_port),
         C(known_regions) (optional, defaults to the regions botocore knows) and C(endpoints)
         with C(require_loopback) (the environment's AWS endpoint variables).
+      - Traffic keys C(dns_zone_name) (the public hosted zone, required), C(service_name) (the
+        name clients use, in the zone), C(failover_secondary) (the host that takes the SECONDARY
+        failover record, needed with more than one secondary), C(health_check_path),
+        C(health_check_interval_seconds) (10 or 30), C(health_check_failure_threshold) (1 to 10),
+        C(dns_record_ttl_seconds) (0 to 86400), C(dns_resolver_allowance_seconds) (0 to 3600),
+        C(tls_policy), C(alb_idle_timeout_seconds) (1 to 4000) and C(alb_deletion_protection)
+        (a boolean).
+      - Numbers must be integers (a string of digits is refused, as for the other settings).
     type: dict
     required: true
 """
@@ -51,6 +72,7 @@ _value:
 
 import functools
 import ipaddress
+import os
 import re
 
 try:
@@ -63,7 +85,26 @@ NAT_MODES = ("per_az", "single")
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
-NAME_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
+NAME_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]\Z")
+# "<prefix>-alb" and "<prefix>-app" (load balancer, target group) must fit in 32 characters.
+NAME_PREFIX_MAX_FOR_ELB = 32 - len("-alb")
+# Route53 health checks run every 10 or every 30 seconds, nothing else.
+HEALTH_CHECK_INTERVALS = (10, 30)
+# The ALB policies with TLS 1.3 that are at least as strict as ELBSecurityPolicy-TLS13-1-2-2021-06
+# (TLS 1.2 only with forward-secret AEAD ciphers, or TLS 1.3 only; FIPS variants).
+TLS_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+)
+CERTIFICATE_SOURCES = ("request", "import", "arn")
+ACM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+\Z")
+DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+PEM_PRIVATE_KEY = b"PRIVATE KEY-----"
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,6 +159,91 @@ def _check_list(problems, where, what, value):
     return list(value)
 
 
+def _dns_name_problem(value):
+    """Why value is not a DNS name the collection accepts (lower case, no trailing dot), or None."""
+    if value.endswith("."):
+        return "give it without the trailing dot"
+    if len(value) > 253:
+        return "it has %d characters; a DNS name has at most 253" % len(value)
+    labels = value.split(".")
+    if len(labels) < 2:
+        return "it needs at least two labels (for example dr.example.com)"
+    for label in labels:
+        if not DNS_LABEL_RE.match(label):
+            return ("label %r must be 1 to 63 lower-case letters, digits and dashes, not starting or "
+                    "ending with a dash" % label)
+    return None
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _read_pem(problems, where, what, path, marker, kind):
+    """Check that path is a readable file on the controller holding marker; never quote it."""
+    full = os.path.expanduser(path)
+    try:
+        with open(full, "rb") as handle:
+            content = handle.read()
+    except (OSError, IOError):
+        problems.append("%s: %s %s is not a readable file on the controller" % (where, what, path))
+        return None
+    if marker not in content:
+        problems.append("%s: %s %s is not a PEM %s (no %s line)"
+                        % (where, what, path, kind, marker.decode("ascii")))
+        return None
+    return content
+
+
+def _check_certificate(problems, record, region):
+    where = "host %s" % record.get("host")
+    source = record.get("certificate_source")
+    if source is None or source == "":
+        problems.append("%s: dr_certificate_source is missing (%s)" % (where, ", ".join(CERTIFICATE_SOURCES)))
+        return
+    if source not in CERTIFICATE_SOURCES:
+        problems.append("%s: dr_certificate_source %r is not one of %s"
+                        % (where, source, ", ".join(CERTIFICATE_SOURCES)))
+        return
+    if source == "arn":
+        arn = record.get("certificate_arn")
+        if not arn:
+            problems.append("%s: dr_certificate_source is arn and dr_certificate_arn is missing: give the ARN "
+                            "of an ACM certificate of %s (an ACM certificate serves load balancers of its own "
+                            "region only)" % (where, region or "the host's region"))
+            return
+        match = ACM_ARN_RE.match(arn) if isinstance(arn, str) else None
+        if match is None:
+            problems.append("%s: dr_certificate_arn %r is not an ACM certificate ARN "
+                            "(arn:aws:acm:%s:<account>:certificate/<id>; an ACM certificate serves load "
+                            "balancers of its own region only)" % (where, arn, region or "<region>"))
+        elif region and match.group(1) != region:
+            problems.append("%s: dr_certificate_arn %s is a certificate of %s, not of %s; an ACM certificate "
+                            "serves load balancers of its own region only" % (where, arn, match.group(1), region))
+    elif source == "import":
+        for key, label, required in (("certificate_file", "dr_certificate_file", True),
+                                     ("certificate_key_file", "dr_certificate_key_file", True),
+                                     ("certificate_chain_file", "dr_certificate_chain_file", False)):
+            path = record.get(key)
+            if path is None or path == "":
+                if required:
+                    problems.append("%s: dr_certificate_source is import and %s is missing (the path of a "
+                                    "PEM file on the controller)" % (where, label))
+                continue
+            if not isinstance(path, str):
+                problems.append("%s: %s must be the path of a PEM file on the controller, got a %s"
+                                % (where, label, type(path).__name__))
+                continue
+            if key == "certificate_key_file":
+                content = _read_pem(problems, where, label, path, PEM_PRIVATE_KEY, "private key")
+                if content is not None and (b"ENCRYPTED PRIVATE KEY-----" in content
+                                            or b"Proc-Type: 4,ENCRYPTED" in content):
+                    problems.append("%s: %s %s holds an encrypted private key; ACM imports only an "
+                                    "unencrypted one" % (where, label, path))
+            else:
+                _read_pem(problems, where, label, path, PEM_CERTIFICATE, "certificate")
+
+
 def _check_region(problems, record, regions):
     where = "host %s" % record.get("host")
     role = record.get("role")
@@ -167,6 +293,7 @@ def _check_region(problems, record, regions):
         for second in subnets[i + 1:]:
             if first.overlaps(second):
                 problems.append("%s: subnets %s and %s overlap" % (where, first, second))
+    _check_certificate(problems, record, region if regions is None or region in regions else None)
     return vpc
 
 
@@ -213,12 +340,18 @@ def _check_settings(problems, settings):
     if not isinstance(prefix, str) or not NAME_PREFIX_RE.match(prefix):
         problems.append("the name prefix %r (dr_app_name-dr_environment) must be 3 to 30 lower-case letters, "
                         "digits and dashes, starting with a letter" % (prefix,))
+    if isinstance(prefix, str) and len(prefix) > NAME_PREFIX_MAX_FOR_ELB:
+        problems.append("the name prefix %r (dr_app_name-dr_environment) has %d characters; at most %d fit, "
+                        "because the load balancer and target group names %s-alb and %s-app may have at most "
+                        "32 characters" % (prefix, len(prefix), NAME_PREFIX_MAX_FOR_ELB, prefix, prefix))
 
     def _int_in(name, value, low, high):
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        if not _is_int(value) or not low <= value <= high:
             problems.append("%s must be a whole number from %d to %d, got %r" % (name, low, high, value))
+            return False
+        return True
 
-    _int_in("dr_rto_target_seconds", settings.get("rto_target_seconds"), 60, 86400)
+    rto_valid = _int_in("dr_rto_target_seconds", settings.get("rto_target_seconds"), 60, 86400)
     _int_in("dr_rpo_target_seconds", settings.get("rpo_target_seconds"), 1, 86400)
     _int_in("dr_app_port", settings.get("app_port"), 1, 65535)
     if settings.get("app_port") in (80, 443):
@@ -229,6 +362,95 @@ def _check_settings(problems, settings):
     if settings.get("log_retention_days") not in LOG_RETENTION_DAYS:
         problems.append("dr_log_retention_days %r is not a retention CloudWatch Logs accepts (%s)"
                         % (settings.get("log_retention_days"), ", ".join(map(str, LOG_RETENTION_DAYS))))
+
+    # Route53 health checks and the RTO budget of a DNS failover.
+    interval = settings.get("health_check_interval_seconds")
+    interval_valid = _is_int(interval) and interval in HEALTH_CHECK_INTERVALS
+    if not interval_valid:
+        problems.append("dr_health_check_interval_seconds must be %s (the intervals Route53 health checks "
+                        "allow), got %r" % (" or ".join(map(str, HEALTH_CHECK_INTERVALS)), interval))
+    threshold = settings.get("health_check_failure_threshold")
+    threshold_valid = _int_in("dr_health_check_failure_threshold", threshold, 1, 10)
+    path = settings.get("health_check_path")
+    if not isinstance(path, str) or not path.startswith("/"):
+        problems.append("dr_health_check_path %r must be a path that starts with /" % (path,))
+    elif len(path) > 255:
+        problems.append("dr_health_check_path has %d characters; Route53 allows at most 255" % len(path))
+    ttl = settings.get("dns_record_ttl_seconds")
+    ttl_valid = _int_in("dr_dns_record_ttl_seconds", ttl, 0, 86400)
+    allowance = settings.get("dns_resolver_allowance_seconds")
+    allowance_valid = _int_in("dr_dns_resolver_allowance_seconds", allowance, 0, 3600)
+    if rto_valid and interval_valid and threshold_valid and ttl_valid and allowance_valid:
+        rto = settings.get("rto_target_seconds")
+        detection = interval * threshold
+        total = detection + ttl + allowance
+        if total > rto:
+            problems.append(
+                "RTO budget: health checks %d s \u00d7 %d failures = %d s + record TTL %d s + resolver allowance "
+                "%d s = %d s, more than dr_rto_target_seconds %d s; lower dr_health_check_interval_seconds or "
+                "dr_health_check_failure_threshold, or raise the target"
+                % (interval, threshold, detection, ttl, allowance, total, rto))
+
+    # The load balancer.
+    policy = settings.get("tls_policy")
+    if policy not in TLS_POLICIES:
+        problems.append("dr_tls_policy %r is not a TLS 1.3 load balancer policy at least as strict as %s; "
+                        "use one of %s" % (policy, TLS_POLICIES[0], ", ".join(TLS_POLICIES)))
+    _int_in("dr_alb_idle_timeout_seconds", settings.get("alb_idle_timeout_seconds"), 1, 4000)
+    protection = settings.get("alb_deletion_protection")
+    if not isinstance(protection, bool) and not (
+            isinstance(protection, str) and protection.lower() in ("true", "false")):
+        problems.append("dr_alb_deletion_protection must be true or false, got %r" % (protection,))
+
+
+def _check_dns(problems, settings, regions):
+    """The hosted zone, the service name in it, and which secondary takes the failover record."""
+    zone = settings.get("dns_zone_name")
+    zone_valid = False
+    if zone is None or zone == "":
+        problems.append("dr_dns_zone_name is missing: the public hosted zone that carries the service name "
+                        "(for example dr.example.com)")
+    elif not isinstance(zone, str):
+        problems.append("dr_dns_zone_name %r is not a DNS name" % (zone,))
+    else:
+        reason = _dns_name_problem(zone)
+        if reason:
+            problems.append("dr_dns_zone_name %r is not a valid DNS name: %s" % (zone, reason))
+        else:
+            zone_valid = True
+
+    # Without a zone the service name (api.<zone> by default) has nothing to be checked against.
+    service = settings.get("service_name")
+    if zone is not None and zone != "":
+        if service is None or service == "":
+            problems.append("dr_service_name is missing: the name clients use, in dr_dns_zone_name "
+                            "(for example api.%s)" % zone)
+        elif not isinstance(service, str):
+            problems.append("dr_service_name %r is not a DNS name" % (service,))
+        else:
+            reason = _dns_name_problem(service)
+            if reason:
+                problems.append("dr_service_name %r is not a valid DNS name: %s" % (service, reason))
+            elif zone_valid and service != zone and not service.endswith("." + zone):
+                problems.append("dr_service_name %s is not in dr_dns_zone_name %s: it must be the zone itself "
+                                "or a name that ends with .%s" % (service, zone, zone))
+
+    secondaries = [str(r.get("host")) for r in regions if r.get("role") == "secondary"]
+    chosen = settings.get("failover_secondary")
+    hosts = dict((r.get("host"), r) for r in regions)
+    if chosen is not None and chosen != "":
+        choices = ("one of the secondary regions (%s)" % ", ".join(secondaries) if secondaries
+                   else "a secondary region, and the inventory has none")
+        if not isinstance(chosen, str) or chosen not in hosts:
+            problems.append("dr_failover_secondary %r is not a host of the inventory; set it to %s"
+                            % (chosen, choices))
+        elif hosts[chosen].get("role") != "secondary":
+            problems.append("dr_failover_secondary %s has dr_role %s, not secondary; set it to %s"
+                            % (chosen, hosts[chosen].get("role"), choices))
+    elif len(secondaries) > 1:
+        problems.append("%d secondary regions (%s) and dr_failover_secondary does not say which one takes the "
+                        "SECONDARY failover record; set it to one of them"
+                        % (len(secondaries), ", ".join(secondaries)))
 
 
 def preflight_problems(regions, settings):
@@ -272,6 +494,7 @@ def preflight_problems(regions, settings):
                                 % (host_a, vpc_a, host_b, vpc_b))
 
     _check_settings(problems, settings)
+    _check_dns(problems, settings, regions)
     _check_endpoints(problems, settings.get("endpoints"))
     return problems
 

@@ -36,6 +36,16 @@ def unknown_region(inv):
     hosts["mars-north-1"]["dr_azs"] = ["mars-north-1a", "mars-north-1b"]
 
 
+def ambiguous_secondary(inv):
+    hosts_of(inv)["eu-west-1"] = {
+        "dr_role": "secondary",
+        "dr_vpc_cidr": "10.2.0.0/16",
+        "dr_azs": ["eu-west-1a", "eu-west-1b"],
+        "dr_public_subnet_cidrs": ["10.2.0.0/24", "10.2.1.0/24"],
+        "dr_private_subnet_cidrs": ["10.2.10.0/24", "10.2.11.0/24"],
+    }
+
+
 CASES = {
     "two primaries": (two_primaries, None, "more than one primary region: us-east-2, us-west-2"),
     "no primary": (no_primary, None, "no region has dr_role: primary"),
@@ -55,6 +65,21 @@ CASES = {
         None,
         {"dr_tags": {"Environment": "dev", "App": "finproc", "ManagedBy": "ansible"}},
         "required tag CostCenter is missing from dr_tags",
+    ),
+    # Hosts in inventory order (write_inventory sorts them: eu-west-1 comes first).
+    "ambiguous secondary": (
+        ambiguous_secondary,
+        None,
+        "2 secondary regions (eu-west-1, us-west-2) and dr_failover_secondary does not say which one takes the "
+        "SECONDARY failover record; set it to one of them",
+    ),
+    # A number, from a JSON extra-vars file (-e key=value would pass the string "180").
+    "RTO budget": (
+        None,
+        {"dr_rto_target_seconds": 180},
+        "RTO budget: health checks 30 s \u00d7 3 failures = 90 s + record TTL 60 s + resolver allowance 60 s "
+        "= 210 s, more than dr_rto_target_seconds 180 s; lower dr_health_check_interval_seconds or "
+        "dr_health_check_failure_threshold, or raise the target",
     ),
 }
 

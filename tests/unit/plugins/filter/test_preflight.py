@@ -1,7 +1,13 @@
 import copy
 
 import pytest
-from ansible_collections.finproc.dr.plugins.filter.preflight import known_regions, preflight_problems
+from ansible_collections.finproc.dr.plugins.filter.preflight import TLS_POLICIES, known_regions, preflight_problems
+
+WEST_ARN = "arn:aws:acm:us-west-2:123456789012:certificate/0c7a1e7e-5f2b-4d7e-9a3c-1b2c3d4e5f60"
+# Never to be seen in a message: the key's content.
+KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDsecretsecretsecret"
+CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUW\n-----END CERTIFICATE-----\n"
+KEY_PEM = "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % KEY_BODY
 
 EAST = {
     "host": "us-east-2",
@@ -11,6 +17,11 @@ EAST = {
     "azs": ["us-east-2a", "us-east-2b"],
     "public_subnet_cidrs": ["10.0.0.0/24", "10.0.1.0/24"],
     "private_subnet_cidrs": ["10.0.10.0/24", "10.0.11.0/24"],
+    "certificate_source": "request",
+    "certificate_arn": "",
+    "certificate_file": "",
+    "certificate_key_file": "",
+    "certificate_chain_file": "",
 }
 WEST = {
     "host": "us-west-2",
@@ -20,6 +31,26 @@ WEST = {
     "azs": ["us-west-2a", "us-west-2b"],
     "public_subnet_cidrs": ["10.1.0.0/24", "10.1.1.0/24"],
     "private_subnet_cidrs": ["10.1.10.0/24", "10.1.11.0/24"],
+    "certificate_source": "arn",
+    "certificate_arn": WEST_ARN,
+    "certificate_file": "",
+    "certificate_key_file": "",
+    "certificate_chain_file": "",
+}
+# A third region, a second secondary, that imports PEM files (paths filled in by the fixture pem).
+EU = {
+    "host": "eu-west-1",
+    "region": "eu-west-1",
+    "role": "secondary",
+    "vpc_cidr": "10.2.0.0/16",
+    "azs": ["eu-west-1a", "eu-west-1b"],
+    "public_subnet_cidrs": ["10.2.0.0/24", "10.2.1.0/24"],
+    "private_subnet_cidrs": ["10.2.10.0/24", "10.2.11.0/24"],
+    "certificate_source": "import",
+    "certificate_arn": "",
+    "certificate_file": None,
+    "certificate_key_file": None,
+    "certificate_chain_file": "",
 }
 SETTINGS = {
     "tags": {"Environment": "dev", "App": "finproc", "ManagedBy": "ansible", "CostCenter": "CC-1"},
@@ -30,15 +61,55 @@ SETTINGS = {
     "app_port": 8080,
     "nat_gateway_mode": "per_az",
     "log_retention_days": 30,
+    "dns_zone_name": "dr.example.com",
+    "service_name": "api.dr.example.com",
+    "failover_secondary": "",
+    "health_check_path": "/health",
+    "health_check_interval_seconds": 30,
+    "health_check_failure_threshold": 3,
+    "dns_record_ttl_seconds": 60,
+    "dns_resolver_allowance_seconds": 60,
+    "tls_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "alb_idle_timeout_seconds": 60,
+    "alb_deletion_protection": True,
 }
 
 
-def regions(**changes):
-    east, west = copy.deepcopy(EAST), copy.deepcopy(WEST)
+@pytest.fixture
+def pem(tmp_path):
+    """PEM files on the "controller": a certificate, its key, a chain, and a file that is not PEM."""
+    files = {
+        "cert": tmp_path / "cert.pem",
+        "key": tmp_path / "key.pem",
+        "chain": tmp_path / "chain.pem",
+        "text": tmp_path / "notes.txt",
+        "encrypted": tmp_path / "encrypted.pem",
+    }
+    files["cert"].write_text(CERT_PEM)
+    files["key"].write_text(KEY_PEM)
+    files["chain"].write_text(CERT_PEM + CERT_PEM)
+    files["text"].write_text("not a certificate\n")
+    files["encrypted"].write_text(
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHD\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
+    return {name: str(path) for name, path in files.items()}
+
+
+def _apply(records, changes):
+    by_name = {"east": records[0], "west": records[1], "eu": records[2] if len(records) > 2 else None}
     for key, value in changes.items():
         host, _sep, field = key.partition("__")
-        (east if host == "east" else west)[field] = value
-    return [east, west]
+        by_name[host][field] = value
+    return records
+
+
+def regions(**changes):
+    return _apply([copy.deepcopy(EAST), copy.deepcopy(WEST)], changes)
+
+
+def three_regions(pem, **changes):
+    eu = dict(copy.deepcopy(EU), certificate_file=pem["cert"], certificate_key_file=pem["key"])
+    return _apply([copy.deepcopy(EAST), copy.deepcopy(WEST), eu], changes)
 
 
 def settings(**changes):
@@ -206,3 +277,386 @@ def test_the_loopback_guard_accepts_loopback(url):
 
 def test_without_the_guard_no_endpoint_is_needed():
     assert preflight_problems(regions(), settings(endpoints={"require_loopback": False, "urls": {}})) == []
+
+
+# --- Traffic: the hosted zone, the service name, failover, health checks, the listener ---------
+
+
+def problems_with(**changes):
+    return preflight_problems(regions(), settings(**changes))
+
+
+def test_the_zone_is_required():
+    assert problems_with(dns_zone_name="") == [
+        "dr_dns_zone_name is missing: the public hosted zone that carries the service name (for example dr.example.com)"
+    ]
+    # The service name (api.<zone> by default) is not checked against a zone that is not there.
+    assert len(problems_with(dns_zone_name="", service_name="api.")) == 1
+    assert len(problems_with(dns_zone_name=None)) == 1
+
+
+@pytest.mark.parametrize(
+    "zone, reason",
+    [
+        ("dr.example.com.", "give it without the trailing dot"),
+        ("Dr.Example.com", "label 'Dr' must be 1 to 63 lower-case letters, digits and dashes"),
+        ("localhost", "it needs at least two labels (for example dr.example.com)"),
+        ("-dr.example.com", "label '-dr' must be 1 to 63 lower-case letters"),
+        ("dr-.example.com", "label 'dr-' must be 1 to 63"),
+        ("dr..example.com", "label '' must be 1 to 63"),
+        ("dr_1.example.com", "label 'dr_1' must be"),
+        ("dr.example.com\n", "label 'com\\n' must be 1 to 63"),
+        ("a" * 64 + ".example.com", "label '%s' must be 1 to 63" % ("a" * 64)),
+        (".".join(["a" * 63] * 4), "it has 255 characters; a DNS name has at most 253"),
+    ],
+)
+def test_an_invalid_zone_is_named(zone, reason):
+    problems = problems_with(dns_zone_name=zone, service_name="api.dr.example.com")
+    assert "dr_dns_zone_name %r is not a valid DNS name: %s" % (zone, reason) in "\n".join(problems), problems
+
+
+@pytest.mark.parametrize("zone", ["dr.example.com", "example.com", "a-1.b2.example", ".".join(["a" * 63] * 3)])
+def test_a_valid_zone_passes(zone):
+    assert problems_with(dns_zone_name=zone, service_name="api." + zone) == []
+
+
+def test_the_service_name_must_be_in_the_zone():
+    assert problems_with(service_name="api.example.org") == [
+        "dr_service_name api.example.org is not in dr_dns_zone_name dr.example.com: it must be the zone itself "
+        "or a name that ends with .dr.example.com"
+    ]
+    # A suffix is not enough: xdr.example.com is not in dr.example.com.
+    assert "is not in dr_dns_zone_name" in problems_with(service_name="api.xdr.example.com")[0]
+    assert problems_with(service_name="dr.example.com") == []
+    assert problems_with(service_name="a.b.dr.example.com") == []
+
+
+def test_the_service_name_must_be_a_valid_dns_name():
+    assert problems_with(service_name="API.dr.example.com") == [
+        "dr_service_name 'API.dr.example.com' is not a valid DNS name: label 'API' must be 1 to 63 lower-case "
+        "letters, digits and dashes, not starting or ending with a dash"
+    ]
+    assert problems_with(service_name="api.dr.example.com.") == [
+        "dr_service_name 'api.dr.example.com.' is not a valid DNS name: give it without the trailing dot"
+    ]
+    assert problems_with(service_name="") == [
+        "dr_service_name is missing: the name clients use, in dr_dns_zone_name (for example api.dr.example.com)"
+    ]
+
+
+def test_three_regions_with_the_failover_secondary_named_pass(pem):
+    assert preflight_problems(three_regions(pem), settings(failover_secondary="eu-west-1")) == []
+    assert preflight_problems(three_regions(pem), settings(failover_secondary="us-west-2")) == []
+
+
+def test_three_regions_without_the_failover_secondary_fail(pem):
+    assert preflight_problems(three_regions(pem), settings()) == [
+        "2 secondary regions (us-west-2, eu-west-1) and dr_failover_secondary does not say which one takes the "
+        "SECONDARY failover record; set it to one of them"
+    ]
+
+
+@pytest.mark.parametrize(
+    "chosen, expected",
+    [
+        (
+            "ap-south-1",
+            "dr_failover_secondary 'ap-south-1' is not a host of the inventory; set it to one of the secondary "
+            "regions (us-west-2, eu-west-1)",
+        ),
+        (
+            "us-east-2",
+            "dr_failover_secondary us-east-2 has dr_role primary, not secondary; set it to one of the secondary "
+            "regions (us-west-2, eu-west-1)",
+        ),
+    ],
+)
+def test_the_failover_secondary_must_be_a_secondary_host(pem, chosen, expected):
+    assert preflight_problems(three_regions(pem), settings(failover_secondary=chosen)) == [expected]
+
+
+def test_one_secondary_needs_no_failover_secondary_and_may_name_it():
+    assert problems_with(failover_secondary="") == []
+    assert problems_with(failover_secondary="us-west-2") == []
+    assert problems_with(failover_secondary="eu-west-1") == [
+        "dr_failover_secondary 'eu-west-1' is not a host of the inventory; set it to one of the secondary "
+        "regions (us-west-2)"
+    ]
+    # No secondary at all (a single region): nothing to choose, and nothing to be named.
+    assert preflight_problems(regions()[:1], settings()) == []
+    assert preflight_problems(regions()[:1], settings(failover_secondary="us-west-2")) == [
+        "dr_failover_secondary 'us-west-2' is not a host of the inventory; set it to a secondary region, and "
+        "the inventory has none"
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        (
+            {"health_check_interval_seconds": 20},
+            "dr_health_check_interval_seconds must be 10 or 30 (the intervals Route53 health checks allow), got 20",
+        ),
+        (
+            {"health_check_interval_seconds": "30"},
+            "dr_health_check_interval_seconds must be 10 or 30 (the intervals Route53 health checks allow), got '30'",
+        ),
+        (
+            {"health_check_failure_threshold": 0},
+            "dr_health_check_failure_threshold must be a whole number from 1 to 10, got 0",
+        ),
+        (
+            {"health_check_failure_threshold": 11},
+            "dr_health_check_failure_threshold must be a whole number from 1 to 10, got 11",
+        ),
+        (
+            {"health_check_failure_threshold": True},
+            "dr_health_check_failure_threshold must be a whole number from 1 to 10, got True",
+        ),
+        ({"health_check_path": "health"}, "dr_health_check_path 'health' must be a path that starts with /"),
+        ({"health_check_path": None}, "dr_health_check_path None must be a path that starts with /"),
+        (
+            {"health_check_path": "/" + "h" * 255},
+            "dr_health_check_path has 256 characters; Route53 allows at most 255",
+        ),
+        ({"dns_record_ttl_seconds": -1}, "dr_dns_record_ttl_seconds must be a whole number from 0 to 86400, got -1"),
+        (
+            {"dns_record_ttl_seconds": 86401},
+            "dr_dns_record_ttl_seconds must be a whole number from 0 to 86400, got 86401",
+        ),
+        (
+            {"dns_resolver_allowance_seconds": 3601},
+            "dr_dns_resolver_allowance_seconds must be a whole number from 0 to 3600, got 3601",
+        ),
+        (
+            {"dns_resolver_allowance_seconds": "60"},
+            "dr_dns_resolver_allowance_seconds must be a whole number from 0 to 3600, got '60'",
+        ),
+        (
+            {"alb_idle_timeout_seconds": 0},
+            "dr_alb_idle_timeout_seconds must be a whole number from 1 to 4000, got 0",
+        ),
+        (
+            {"alb_idle_timeout_seconds": 4001},
+            "dr_alb_idle_timeout_seconds must be a whole number from 1 to 4000, got 4001",
+        ),
+        ({"alb_deletion_protection": "yes"}, "dr_alb_deletion_protection must be true or false, got 'yes'"),
+        ({"alb_deletion_protection": 1}, "dr_alb_deletion_protection must be true or false, got 1"),
+        ({"alb_deletion_protection": None}, "dr_alb_deletion_protection must be true or false, got None"),
+    ],
+)
+def test_each_traffic_setting_problem_is_named(changes, expected):
+    assert problems_with(**changes) == [expected]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"health_check_interval_seconds": 10},
+        {"health_check_failure_threshold": 1},
+        {"health_check_failure_threshold": 10, "health_check_interval_seconds": 10, "dns_record_ttl_seconds": 0},
+        {"health_check_path": "/" + "h" * 254},
+        {"dns_record_ttl_seconds": 0, "dns_resolver_allowance_seconds": 0},
+        {"alb_idle_timeout_seconds": 1},
+        {"alb_idle_timeout_seconds": 4000},
+        {"alb_deletion_protection": False},
+        {"alb_deletion_protection": "True"},
+        {"alb_deletion_protection": "true"},
+        {"alb_deletion_protection": "false"},
+        {"alb_deletion_protection": "False"},
+    ],
+)
+def test_sound_traffic_settings_pass(changes):
+    assert problems_with(**changes) == []
+
+
+def test_the_rto_budget_shows_its_arithmetic():
+    assert problems_with(rto_target_seconds=180) == [
+        "RTO budget: health checks 30 s \u00d7 3 failures = 90 s + record TTL 60 s + resolver allowance 60 s "
+        "= 210 s, more than dr_rto_target_seconds 180 s; lower dr_health_check_interval_seconds or "
+        "dr_health_check_failure_threshold, or raise the target"
+    ]
+
+
+def test_a_budget_that_exactly_fits_passes():
+    assert problems_with(rto_target_seconds=210) == []
+    assert problems_with(rto_target_seconds=209)[0].startswith("RTO budget: ")
+    # 10 s x 5 = 50 s + 5 s + 5 s = 60 s: the smallest target fits exactly.
+    fits = {
+        "health_check_interval_seconds": 10,
+        "health_check_failure_threshold": 5,
+        "dns_record_ttl_seconds": 5,
+        "dns_resolver_allowance_seconds": 5,
+    }
+    assert problems_with(rto_target_seconds=60, **fits) == []
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"health_check_interval_seconds": 20}, "dr_health_check_interval_seconds"),
+        ({"health_check_failure_threshold": 40}, "dr_health_check_failure_threshold"),
+        ({"dns_record_ttl_seconds": "60"}, "dr_dns_record_ttl_seconds"),
+        ({"dns_resolver_allowance_seconds": None}, "dr_dns_resolver_allowance_seconds"),
+        ({"rto_target_seconds": 30}, "dr_rto_target_seconds"),
+    ],
+)
+def test_the_rto_budget_is_only_checked_on_valid_inputs(changes, expected):
+    problems = problems_with(**dict({"rto_target_seconds": 60}, **changes))
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+@pytest.mark.parametrize("policy", TLS_POLICIES)
+def test_every_strict_tls_policy_passes(policy):
+    assert problems_with(tls_policy=policy) == []
+
+
+@pytest.mark.parametrize(
+    "policy", ["ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-TLS13-1-0-2021-06"]
+)
+def test_a_weaker_tls_policy_is_refused(policy):
+    assert problems_with(tls_policy=policy) == [
+        "dr_tls_policy %r is not a TLS 1.3 load balancer policy at least as strict as "
+        "ELBSecurityPolicy-TLS13-1-2-2021-06; use one of ELBSecurityPolicy-TLS13-1-2-2021-06, "
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06, ELBSecurityPolicy-TLS13-1-3-2021-06, "
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04, ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04, "
+        "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04" % policy
+    ]
+
+
+def test_the_name_prefix_leaves_room_for_the_load_balancer_names():
+    prefix = "finproc-" + "x" * 21  # 29 characters: a valid prefix, but finproc-xxx...-alb has 33
+    assert problems_with(name_prefix=prefix) == [
+        "the name prefix %r (dr_app_name-dr_environment) has 29 characters; at most 28 fit, because the load "
+        "balancer and target group names %s-alb and %s-app may have at most 32 characters" % (prefix, prefix, prefix)
+    ]
+    assert problems_with(name_prefix="finproc-" + "x" * 20) == []
+    # Too long for both rules: both are said.
+    assert len(problems_with(name_prefix="finproc-" + "x" * 30)) == 2
+
+
+# --- Certificates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"east__certificate_source": None}, "host us-east-2: dr_certificate_source is missing (request, import, arn)"),
+        (
+            {"east__certificate_source": "self-signed"},
+            "host us-east-2: dr_certificate_source 'self-signed' is not one of request, import, arn",
+        ),
+        (
+            {"west__certificate_arn": ""},
+            "host us-west-2: dr_certificate_source is arn and dr_certificate_arn is missing: give the ARN of an "
+            "ACM certificate of us-west-2 (an ACM certificate serves load balancers of its own region only)",
+        ),
+        (
+            {"west__certificate_arn": WEST_ARN.replace("us-west-2", "us-east-2")},
+            "host us-west-2: dr_certificate_arn %s is a certificate of us-east-2, not of us-west-2; an ACM "
+            "certificate serves load balancers of its own region only" % WEST_ARN.replace("us-west-2", "us-east-2"),
+        ),
+        (
+            {"west__certificate_arn": "arn:aws:iam::123456789012:server-certificate/api"},
+            "host us-west-2: dr_certificate_arn 'arn:aws:iam::123456789012:server-certificate/api' is not an ACM "
+            "certificate ARN (arn:aws:acm:us-west-2:<account>:certificate/<id>; an ACM certificate serves load "
+            "balancers of its own region only)",
+        ),
+        (
+            {"west__certificate_arn": WEST_ARN.replace("123456789012", "1234")},
+            "is not an ACM certificate ARN (arn:aws:acm:us-west-2:<account>:certificate/<id>",
+        ),
+    ],
+)
+def test_each_certificate_problem_is_named(changes, expected):
+    problems = preflight_problems(regions(**changes), settings())
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        WEST_ARN,
+        "arn:aws-us-gov:acm:us-west-2:123456789012:certificate/abc-123",
+        "arn:aws-cn:acm:us-west-2:123456789012:certificate/0c7a1e7e",
+    ],
+)
+def test_an_acm_arn_of_the_region_passes(arn):
+    assert preflight_problems(regions(west__certificate_arn=arn), settings()) == []
+
+
+def test_import_needs_readable_pem_files(pem, tmp_path):
+    def eu(**changes):
+        problems = preflight_problems(
+            three_regions(pem, **{"eu__" + k: v for k, v in changes.items()}), settings(failover_secondary="eu-west-1")
+        )
+        return problems
+
+    assert eu(certificate_chain_file=pem["chain"]) == []
+    assert eu(certificate_file="") == [
+        "host eu-west-1: dr_certificate_source is import and dr_certificate_file is missing (the path of a PEM "
+        "file on the controller)"
+    ]
+    assert eu(certificate_key_file=None) == [
+        "host eu-west-1: dr_certificate_source is import and dr_certificate_key_file is missing (the path of a "
+        "PEM file on the controller)"
+    ]
+    missing = str(tmp_path / "gone.pem")
+    assert eu(certificate_file=missing) == [
+        "host eu-west-1: dr_certificate_file %s is not a readable file on the controller" % missing
+    ]
+    assert eu(certificate_key_file=str(tmp_path)) == [
+        "host eu-west-1: dr_certificate_key_file %s is not a readable file on the controller" % tmp_path
+    ]
+    assert eu(certificate_file=pem["text"]) == [
+        "host eu-west-1: dr_certificate_file %s is not a PEM certificate (no -----BEGIN CERTIFICATE----- line)"
+        % pem["text"]
+    ]
+    assert eu(certificate_key_file=pem["cert"]) == [
+        "host eu-west-1: dr_certificate_key_file %s is not a PEM private key (no PRIVATE KEY----- line)" % pem["cert"]
+    ]
+    assert eu(certificate_chain_file=pem["text"]) == [
+        "host eu-west-1: dr_certificate_chain_file %s is not a PEM certificate (no -----BEGIN CERTIFICATE----- line)"
+        % pem["text"]
+    ]
+    assert eu(certificate_key_file=pem["encrypted"]) == [
+        "host eu-west-1: dr_certificate_key_file %s holds an encrypted private key; ACM imports only an "
+        "unencrypted one" % pem["encrypted"]
+    ]
+    assert eu(certificate_file=["cert.pem"]) == [
+        "host eu-west-1: dr_certificate_file must be the path of a PEM file on the controller, got a list"
+    ]
+
+
+def test_no_message_quotes_the_key(pem):
+    # The key given where the certificate (or the chain) belongs: the problem names the file only.
+    records = three_regions(pem, eu__certificate_file=pem["key"], eu__certificate_chain_file=pem["key"])
+    problems = preflight_problems(records, settings(failover_secondary="eu-west-1"))
+    assert len(problems) == 2, problems
+    joined = "\n".join(problems)
+    assert pem["key"] in joined
+    assert KEY_BODY not in joined
+    assert "BEGIN PRIVATE KEY" not in joined
+
+
+def test_request_needs_nothing_more():
+    records = regions(east__certificate_arn=None, east__certificate_file=None, east__certificate_key_file=None)
+    assert preflight_problems(records, settings()) == []
+
+
+def test_every_traffic_problem_is_listed_at_once(pem):
+    problems = preflight_problems(
+        three_regions(pem, west__certificate_arn="", eu__certificate_key_file=""),
+        settings(dns_zone_name="", health_check_interval_seconds=15, tls_policy="ELBSecurityPolicy-2016-08"),
+    )
+    joined = "\n".join(problems)
+    assert len(problems) == 6, problems
+    for fragment in (
+        "dr_dns_zone_name is missing",
+        "2 secondary regions (us-west-2, eu-west-1)",
+        "dr_health_check_interval_seconds must be 10 or 30",
+        "dr_tls_policy 'ELBSecurityPolicy-2016-08'",
+        "host us-west-2: dr_certificate_source is arn and dr_certificate_arn is missing",
+        "host eu-west-1: dr_certificate_source is import and dr_certificate_key_file is missing",
+    ):
+        assert fragment in joined
