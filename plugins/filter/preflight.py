@@ -179,6 +179,22 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# Whole-number settings: `-e name=180` on the command line arrives as the string '180'.
+NUMERIC_SETTINGS = ("rto_target_seconds", "rpo_target_seconds", "app_port", "log_retention_days",
+                    "health_check_interval_seconds", "health_check_failure_threshold",
+                    "dns_record_ttl_seconds", "dns_resolver_allowance_seconds", "alb_idle_timeout_seconds")
+
+
+def _numbers(settings):
+    """The settings with whole numbers given as strings of digits read as numbers."""
+    settings = dict(settings)
+    for key in NUMERIC_SETTINGS:
+        value = settings.get(key)
+        if isinstance(value, str) and re.match(r"^[0-9]+\Z", value.strip()):
+            settings[key] = int(value.strip())
+    return settings
+
+
 def _read_pem(problems, where, what, path, marker, kind):
     """Check that path is a readable file on the controller holding marker; never quote it."""
     full = os.path.expanduser(path)
@@ -456,7 +472,7 @@ def _check_dns(problems, settings, regions):
 def preflight_problems(regions, settings):
     """Return every problem of the inventory, as sentences naming the host and setting."""
     problems = []
-    settings = dict(settings or {})
+    settings = _numbers(settings or {})
     regions = list(regions or [])
     known = settings.get("known_regions")
     known = set(known) if known else known_regions()

@@ -210,7 +210,7 @@ def test_each_region_problem_is_named(changes, expected):
         ({"tags": "Environment=dev"}, "dr_tags must be a dictionary"),
         ({"name_prefix": "Finproc_Dev"}, "the name prefix 'Finproc_Dev'"),
         ({"rto_target_seconds": 10}, "dr_rto_target_seconds must be a whole number from 60 to 86400, got 10"),
-        ({"rto_target_seconds": "300"}, "dr_rto_target_seconds must be a whole number"),
+        ({"rto_target_seconds": "five minutes"}, "dr_rto_target_seconds must be a whole number"),
         ({"rpo_target_seconds": 0}, "dr_rpo_target_seconds must be a whole number from 1 to 86400, got 0"),
         ({"app_port": 70000}, "dr_app_port must be a whole number from 1 to 65535"),
         ({"app_port": 443}, "dr_app_port must differ from the load balancer's ports 80 and 443"),
@@ -398,8 +398,8 @@ def test_one_secondary_needs_no_failover_secondary_and_may_name_it():
             "dr_health_check_interval_seconds must be 10 or 30 (the intervals Route53 health checks allow), got 20",
         ),
         (
-            {"health_check_interval_seconds": "30"},
-            "dr_health_check_interval_seconds must be 10 or 30 (the intervals Route53 health checks allow), got '30'",
+            {"health_check_interval_seconds": "30s"},
+            "dr_health_check_interval_seconds must be 10 or 30 (the intervals Route53 health checks allow), got '30s'",
         ),
         (
             {"health_check_failure_threshold": 0},
@@ -429,8 +429,8 @@ def test_one_secondary_needs_no_failover_secondary_and_may_name_it():
             "dr_dns_resolver_allowance_seconds must be a whole number from 0 to 3600, got 3601",
         ),
         (
-            {"dns_resolver_allowance_seconds": "60"},
-            "dr_dns_resolver_allowance_seconds must be a whole number from 0 to 3600, got '60'",
+            {"dns_resolver_allowance_seconds": "-60"},
+            "dr_dns_resolver_allowance_seconds must be a whole number from 0 to 3600, got '-60'",
         ),
         (
             {"alb_idle_timeout_seconds": 0},
@@ -496,7 +496,7 @@ def test_a_budget_that_exactly_fits_passes():
     [
         ({"health_check_interval_seconds": 20}, "dr_health_check_interval_seconds"),
         ({"health_check_failure_threshold": 40}, "dr_health_check_failure_threshold"),
-        ({"dns_record_ttl_seconds": "60"}, "dr_dns_record_ttl_seconds"),
+        ({"dns_record_ttl_seconds": "1m"}, "dr_dns_record_ttl_seconds"),
         ({"dns_resolver_allowance_seconds": None}, "dr_dns_resolver_allowance_seconds"),
         ({"rto_target_seconds": 30}, "dr_rto_target_seconds"),
     ],
@@ -660,3 +660,13 @@ def test_every_traffic_problem_is_listed_at_once(pem):
         "host eu-west-1: dr_certificate_source is import and dr_certificate_key_file is missing",
     ):
         assert fragment in joined
+
+
+def test_whole_numbers_given_on_the_command_line_as_strings_are_read_as_numbers():
+    # `-e dr_rto_target_seconds=180` arrives as '180': it is a number, and the budget is checked.
+    problems = problems_with(rto_target_seconds="180", health_check_interval_seconds="30", app_port="8080")
+    assert problems == [
+        "RTO budget: health checks 30 s \u00d7 3 failures = 90 s + record TTL 60 s + resolver allowance 60 s"
+        " = 210 s, more than dr_rto_target_seconds 180 s; lower dr_health_check_interval_seconds or"
+        " dr_health_check_failure_threshold, or raise the target"
+    ]
