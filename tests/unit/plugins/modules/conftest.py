@@ -34,3 +34,8 @@ def sns():
 @pytest.fixture
 def cloudwatch():
     yield from _stubbed("cloudwatch")
+
+
+@pytest.fixture
+def elbv2():
+    yield from _stubbed("elbv2")
