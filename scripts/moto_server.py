@@ -10,10 +10,14 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   moto lists four, and amazon.aws.elb_application_lb fails on the missing idle timeout.
 - ELBv2 DeleteLoadBalancer: AWS refuses to delete a load balancer whose deletion protection is on
   (OperationNotPermitted); moto deletes it, so a destroy that forgot to turn it off would pass.
+- ELBv2 DeleteLoadBalancer and DeleteListener: AWS stops counting a deleted listener among the
+  users of its ACM certificate (InUseBy); moto keeps it there forever, so the certificate could
+  never be deleted.
 """
 
 import sys
 
+from moto.acm.models import acm_backends
 from moto.elbv2.exceptions import ELBClientError
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.kms.models import KmsBackend
@@ -80,10 +84,30 @@ def _delete_load_balancer(self, arn):
     balancer = self.load_balancers.get(arn)
     if balancer is not None and balancer.attrs.get("deletion_protection.enabled") == "true":
         raise OperationNotPermitted(f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled")
-    return _original_delete_lb(self, arn)
+    listeners = list(balancer.listeners) if balancer is not None else []
+    result = _original_delete_lb(self, arn)
+    _release_certificates(self, listeners)
+    return result
+
+
+def _release_certificates(backend, listener_arns):
+    """Deleted listeners no longer use their certificates."""
+    certificates = acm_backends[backend.account_id][backend.region_name]._certificates
+    for bundle in certificates.values():
+        bundle.in_use_by[:] = [user for user in bundle.in_use_by if user not in listener_arns]
+
+
+_original_delete_listener = ELBv2Backend.delete_listener
+
+
+def _delete_listener(self, listener_arn):
+    listener = _original_delete_listener(self, listener_arn)
+    _release_certificates(self, [listener_arn])
+    return listener
 
 
 ELBv2Backend.delete_load_balancer = _delete_load_balancer
+ELBv2Backend.delete_listener = _delete_listener
 
 if __name__ == "__main__":
     sys.exit(main())
