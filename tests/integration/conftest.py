@@ -17,6 +17,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ("us-east-2", "us-west-2")
+# Route53 health-check metrics, their alarms and the alarms' topic (and its key) live here.
+GLOBAL_REGION = "us-east-1"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,7 +69,6 @@ def snapshot():
     state = {}
     for region in REGIONS:
         ec2 = boto3.client("ec2", region_name=region)
-        kms = boto3.client("kms", region_name=region)
         logs = boto3.client("logs", region_name=region)
         state[region] = {
             "vpcs": sorted(v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]),
@@ -79,19 +80,60 @@ def snapshot():
             "addresses": sorted(a.get("AllocationId", "") for a in ec2.describe_addresses()["Addresses"]),
             "route_tables": sorted(t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]),
             "flow_logs": sorted(f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]),
-            "kms_keys": sorted(
-                k["KeyId"]
-                for k in kms.list_keys()["Keys"]
-                if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
-            ),
-            "kms_aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),
+            **_kms_snapshot(region),
             "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
             "tables": sorted(boto3.client("dynamodb", region_name=region).list_tables()["TableNames"]),
+            **traffic_snapshot(region),
         }
+    state["global"] = global_snapshot()
     iam = boto3.client("iam", region_name=REGIONS[0])
     state["iam_roles"] = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
     state["buckets"] = sorted(b["Name"] for b in boto3.client("s3", region_name=REGIONS[0]).list_buckets()["Buckets"])
     return state
+
+
+def _kms_snapshot(region):
+    kms = boto3.client("kms", region_name=region)
+    return {
+        "kms_keys": sorted(
+            k["KeyId"]
+            for k in kms.list_keys()["Keys"]
+            if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"
+        ),
+        "kms_aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),
+    }
+
+
+def traffic_snapshot(region):
+    """The load balancing of one region: load balancers, target groups, certificates."""
+    elbv2 = boto3.client("elbv2", region_name=region)
+    acm = boto3.client("acm", region_name=region)
+    return {
+        "load_balancers": sorted(b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"]),
+        "target_groups": sorted(g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]),
+        "certificates": sorted(c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]),
+    }
+
+
+def global_snapshot():
+    """What lives in the global region and in Route53: key, alarms, topics, health checks, zones, records."""
+    cloudwatch = boto3.client("cloudwatch", region_name=GLOBAL_REGION)
+    sns = boto3.client("sns", region_name=GLOBAL_REGION)
+    route53 = boto3.client("route53", region_name=GLOBAL_REGION)
+    zones = route53.list_hosted_zones()["HostedZones"]
+    records = []
+    for zone in zones:
+        for record in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
+            if record["Type"] not in ("NS", "SOA"):
+                records.append(f"{record['Name']} {record['Type']} {record.get('SetIdentifier', '')}")
+    return {
+        **_kms_snapshot(GLOBAL_REGION),
+        "alarms": sorted(a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]),
+        "topics": sorted(t["TopicArn"] for t in sns.list_topics()["Topics"]),
+        "health_checks": sorted(c["Id"] for c in route53.list_health_checks()["HealthChecks"]),
+        "hosted_zones": sorted(z["Name"] for z in zones),
+        "records": sorted(records),
+    }
 
 
 def ours(state, environment):
@@ -105,7 +147,19 @@ def ours(state, environment):
     ]
     found += [name for name in state["iam_roles"] + state["buckets"] if marker in name]
     found += [name for region in REGIONS for name in state[region]["tables"] if marker in name]
+    found += [
+        name
+        for region in REGIONS
+        for name in state[region]["load_balancers"] + state[region]["target_groups"]
+        if marker in name
+    ]
+    found += [
+        name
+        for key in ("kms_aliases", "alarms", "topics", "hosted_zones", "records")
+        for name in state["global"][key]
+        if environment in name
+    ]
     return found
 
 
-__all__ = ["copy", "hosts_of", "write_inventory", "run_site", "recap", "snapshot", "ours"]
+__all__ = ["copy", "hosts_of", "write_inventory", "run_site", "recap", "snapshot", "ours", "GLOBAL_REGION"]

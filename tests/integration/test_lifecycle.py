@@ -1,20 +1,27 @@
 """A stack's life: a new tag value re-tags everything and duplicates nothing; destroy.yml is refused
 without the typed confirmation; with it, nothing of the stack is left but the data (table, buckets
-with their replication, keys); with destroy_data, the data goes too and the keys' deletion is
-scheduled."""
+with their replication, keys) and the hosted zone (delegated from its parent), emptied of the
+stack's records; with destroy_data, the data goes too and the keys' deletion is scheduled."""
 
 import boto3
-from conftest import REGIONS, recap, run_site, snapshot, write_inventory
+from conftest import GLOBAL_REGION, REGIONS, recap, run_site, snapshot, write_inventory
 
 
 DATA = ("kms_keys", "kms_aliases", "tables")
 
 
+def without_zone(state, environment):
+    """A snapshot less the stack's hosted zone, which destroy keeps (its records go)."""
+    kept = dict(state, **{"global": dict(state["global"])})
+    kept["global"]["hosted_zones"] = [z for z in state["global"]["hosted_zones"] if environment not in z]
+    return kept
+
+
 def without_data(state, environment):
-    """A snapshot less what destroy keeps as data: keys, tables, buckets and their replication roles."""
+    """A snapshot less what destroy keeps: keys, tables, buckets and their replication roles, the zone."""
     kept = {}
-    for key, value in state.items():
-        if key in REGIONS:
+    for key, value in without_zone(state, environment).items():
+        if key in REGIONS or key == "global":
             kept[key] = {k: v for k, v in value.items() if k not in DATA}
         elif key == "buckets":
             kept[key] = [b for b in value if not b.startswith(f"finproc-{environment}-")]
@@ -72,6 +79,9 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         assert f"alias/finproc-{environment_name}" in after[region]["kms_aliases"]
         assert f"finproc-{environment_name}-transactions" in after[region]["tables"]
     assert "kept (data)" in destroyed.stdout
+    # The zone is kept (delegated from its parent), with nothing of the stack left in it.
+    assert f"{environment_name}.finproc.example." in after["global"]["hosted_zones"]
+    assert not [r for r in after["global"]["records"] if environment_name in r]
     assert len([b for b in after["buckets"] if f"finproc-{environment_name}-" in b]) == len(REGIONS)
 
     again = run_site(
@@ -97,4 +107,9 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     final = snapshot()
     for region in REGIONS:
         final[region]["kms_aliases"].remove(f"alias/finproc-{environment_name}")
-    assert final == empty, "destroy_data left something behind"
+    # The global region's key, made because no host of the inventory is there, goes the same way.
+    final["global"]["kms_aliases"].remove(f"alias/finproc-{environment_name}")
+    assert GLOBAL_REGION not in REGIONS
+    assert without_zone(final, environment_name) == without_zone(empty, environment_name), (
+        "destroy_data left something behind"
+    )

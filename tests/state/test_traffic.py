@@ -1,0 +1,242 @@
+"""The load_balancing and dns_failover roles' state: ALB, listeners, target group, certificate,
+Route53 health checks, failover records and the health-check alarms (traffic issue)."""
+
+import json
+
+from conftest import Aws, assert_tagged, tags_of
+
+# Route53 health-check metrics (and so their alarms and topic) exist only here.
+METRICS_REGION = "us-east-1"
+
+
+def _alb(aws, expected):
+    name = f"{expected['name_prefix']}-alb"
+    balancers = aws.elbv2.describe_load_balancers(Names=[name])["LoadBalancers"]
+    assert len(balancers) == 1, f"expected one load balancer {name}"
+    return balancers[0]
+
+
+def _elb_tags(aws, arn):
+    return tags_of(aws.elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0])
+
+
+def _vpc_and_subnets(aws, expected):
+    vpc = aws.ec2.describe_vpcs(Filters=[{"Name": "tag:finproc:stack", "Values": [expected["name_prefix"]]}])["Vpcs"]
+    assert len(vpc) == 1
+    subnets = aws.ec2.describe_subnets(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc[0]["VpcId"]]},
+            {"Name": "tag:finproc:tier", "Values": ["public"]},
+        ]
+    )["Subnets"]
+    return vpc[0]["VpcId"], sorted(s["SubnetId"] for s in subnets)
+
+
+def _target_group(aws, expected):
+    name = f"{expected['name_prefix']}-app"
+    groups = aws.elbv2.describe_target_groups(Names=[name])["TargetGroups"]
+    assert len(groups) == 1
+    return groups[0]
+
+
+def _certificate_arn(aws, expected):
+    wanted = f"{expected['name_prefix']}-alb"
+    found = []
+    for summary in aws.acm.list_certificates()["CertificateSummaryList"]:
+        tags = tags_of({"Tags": aws.acm.list_tags_for_certificate(CertificateArn=summary["CertificateArn"])["Tags"]})
+        if tags.get("Name") == wanted:
+            found.append((summary["CertificateArn"], tags))
+    assert len(found) == 1, f"expected one certificate named {wanted}, found {len(found)}"
+    arn, tags = found[0]
+    assert_tagged("certificate", tags, expected, name=wanted)
+    return arn
+
+
+def test_the_load_balancer_is_internet_facing_in_the_public_subnets_with_the_alb_group(aws, expected):
+    alb = _alb(aws, expected)
+    vpc_id, public_subnets = _vpc_and_subnets(aws, expected)
+    assert alb["Type"] == "application"
+    assert alb["Scheme"] == "internet-facing"
+    assert alb["VpcId"] == vpc_id
+    assert sorted(z["SubnetId"] for z in alb["AvailabilityZones"]) == public_subnets
+    groups = aws.ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": [f"{expected['name_prefix']}-alb"]},
+        ]
+    )["SecurityGroups"]
+    assert alb["SecurityGroups"] == [groups[0]["GroupId"]]
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in aws.elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]
+    }
+    assert attributes["deletion_protection.enabled"] == str(expected["alb_deletion_protection"]).lower()
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["idle_timeout.timeout_seconds"] == str(expected["alb_idle_timeout_seconds"])
+    assert_tagged(
+        "load balancer", _elb_tags(aws, alb["LoadBalancerArn"]), expected, name=f"{expected['name_prefix']}-alb"
+    )
+
+
+def test_https_forwards_with_a_tls13_policy_and_http_only_redirects(aws, expected):
+    alb = _alb(aws, expected)
+    listeners = {
+        listener["Port"]: listener
+        for listener in aws.elbv2.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    }
+    assert sorted(listeners) == [80, 443]
+    https = listeners[443]
+    assert https["Protocol"] == "HTTPS"
+    assert https["SslPolicy"] == expected["tls_policy"]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-")
+    assert [c["CertificateArn"] for c in https["Certificates"]] == [_certificate_arn(aws, expected)]
+    assert [(a["Type"], a["TargetGroupArn"]) for a in https["DefaultActions"]] == [
+        ("forward", _target_group(aws, expected)["TargetGroupArn"])
+    ]
+    http = listeners[80]
+    assert http["Protocol"] == "HTTP"
+    assert len(http["DefaultActions"]) == 1
+    redirect = http["DefaultActions"][0]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert redirect["RedirectConfig"]["Port"] == "443"
+    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
+
+
+def test_the_target_group_checks_the_application_on_its_health_path(aws, expected):
+    group = _target_group(aws, expected)
+    vpc_id, _ = _vpc_and_subnets(aws, expected)
+    assert group["Protocol"] == "HTTP"
+    assert group["Port"] == int(expected["app_port"])
+    assert group["VpcId"] == vpc_id
+    assert group["HealthCheckProtocol"] == "HTTP"
+    assert group["HealthCheckPath"] == expected["health_check_path"]
+    assert group["HealthCheckPort"] == "traffic-port"
+    assert group["Matcher"] == {"HttpCode": "200"}
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in aws.elbv2.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])["Attributes"]
+    }
+    assert attributes["deregistration_delay.timeout_seconds"] == "30"
+    assert_tagged(
+        "target group", _elb_tags(aws, group["TargetGroupArn"]), expected, name=f"{expected['name_prefix']}-app"
+    )
+
+
+def test_the_listener_certificate_lives_in_the_region_and_covers_the_service(aws, expected):
+    arn = _certificate_arn(aws, expected)
+    assert arn.split(":")[3] == expected["region"]
+    certificate = aws.acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert certificate["Status"] == "ISSUED"
+    if expected["certificate_source"] == "import":
+        assert certificate["Type"] == "IMPORTED"
+    service = expected["service_name"]
+    names = [certificate["DomainName"], *certificate.get("SubjectAlternativeNames", [])]
+    parent = service.split(".", 1)[1]
+    assert service in names or f"*.{parent}" in names, f"{names} do not cover {service}"
+
+
+def _zone_id(expected):
+    route53 = Aws(METRICS_REGION).route53
+    zones = [
+        z
+        for z in route53.list_hosted_zones_by_name(DNSName=expected["zone_name"])["HostedZones"]
+        if z["Name"] == expected["zone_name"] + "." and not z["Config"]["PrivateZone"]
+    ]
+    assert len(zones) == 1, f"expected one public zone {expected['zone_name']}, found {len(zones)}"
+    return zones[0]["Id"].split("/")[-1]
+
+
+def _health_check(expected):
+    route53 = Aws(METRICS_REGION).route53
+    name = f"{expected['name_prefix']}-{expected['region']}"
+    found = []
+    for check in route53.list_health_checks()["HealthChecks"]:
+        tags = route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]
+        tags = tags_of(tags)
+        if tags.get("Name") == name:
+            found.append((check, tags))
+    assert len(found) == 1, f"expected one health check named {name}, found {len(found)}"
+    return found[0]
+
+
+def test_the_region_has_an_https_health_check_on_its_load_balancer(aws, expected):
+    check, tags = _health_check(expected)
+    config = check["HealthCheckConfig"]
+    assert config["Type"] == "HTTPS"
+    assert config["FullyQualifiedDomainName"] == _alb(aws, expected)["DNSName"]
+    assert config["Port"] == 443
+    assert config["ResourcePath"] == expected["health_check_path"]
+    assert config["RequestInterval"] == int(expected["health_check_interval_seconds"]) == 30
+    assert config["FailureThreshold"] == int(expected["health_check_failure_threshold"]) == 3
+    assert config["MeasureLatency"] is True
+    assert_tagged("health check", tags, expected, name=f"{expected['name_prefix']}-{expected['region']}")
+
+
+def test_the_service_name_fails_over_from_the_primary_to_the_secondary(all_expected):
+    first = all_expected[0]
+    route53 = Aws(METRICS_REGION).route53
+    records = [
+        r
+        for r in route53.list_resource_record_sets(HostedZoneId=_zone_id(first))["ResourceRecordSets"]
+        if r["Name"].rstrip(".") == first["service_name"]
+    ]
+    by_region = {r["SetIdentifier"]: r for r in records}
+    wanted = {e["region"]: e["failover_record"] for e in all_expected if e["failover_record"]}
+    assert sorted(wanted.values()) == ["PRIMARY", "SECONDARY"]
+    assert {region: r["Failover"] for region, r in by_region.items()} == wanted
+    for expected in all_expected:
+        if not expected["failover_record"]:
+            continue
+        record = by_region[expected["region"]]
+        alb = _alb(Aws(expected["region"]), expected)
+        assert record["Type"] == "A"
+        assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb["DNSName"].lower()
+        assert record["AliasTarget"]["HostedZoneId"] == alb["CanonicalHostedZoneId"]
+        assert record["AliasTarget"]["EvaluateTargetHealth"] is True
+        assert record["HealthCheckId"] == _health_check(expected)[0]["Id"]
+
+
+def test_each_health_check_has_an_alarm_that_notifies_an_encrypted_topic(all_expected):
+    cloudwatch = Aws(METRICS_REGION).cloudwatch
+    sns = Aws(METRICS_REGION).sns
+    kms = Aws(METRICS_REGION).kms
+    prefix = all_expected[0]["name_prefix"]
+    topic = f"{prefix}-dns-health"
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":" + topic)]
+    assert len(topics) == 1, f"expected one topic {topic}"
+    topic_arn = topics[0]
+    assert topic_arn.split(":")[3] == METRICS_REGION
+    key = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
+    alias = next(a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == f"alias/{prefix}")
+    assert key == kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["Arn"], "topic not encrypted with the key"
+    assert_tagged(
+        "alarm topic", tags_of(sns.list_tags_for_resource(ResourceArn=topic_arn)), all_expected[0], name=topic
+    )
+    for expected in all_expected:
+        name = f"{prefix}-{expected['region']}-endpoint-unhealthy"
+        alarms = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        assert len(alarms) == 1, f"alarm {name} missing"
+        alarm = alarms[0]
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Route53", "HealthCheckStatus")
+        assert alarm["Dimensions"] == [{"Name": "HealthCheckId", "Value": _health_check(expected)[0]["Id"]}]
+        assert alarm["Statistic"] == "Minimum"
+        assert alarm["ComparisonOperator"] == "LessThanThreshold"
+        assert alarm["Threshold"] == 1.0
+        assert alarm["TreatMissingData"] == "breaching"
+        assert alarm["AlarmActions"] == [topic_arn]
+        assert alarm["OKActions"] == [topic_arn]
+        tags = tags_of(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]))
+        assert_tagged(f"alarm {name}", tags, expected)
+
+
+def test_the_alarm_topic_admits_only_the_account(all_expected):
+    sns = Aws(METRICS_REGION).sns
+    topic = f"{all_expected[0]['name_prefix']}-dns-health"
+    topic_arn = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":" + topic))
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"])
+    account = topic_arn.split(":")[4]
+    for statement in policy["Statement"]:
+        principal = statement.get("Principal")
+        if statement["Effect"] == "Allow" and principal in ("*", {"AWS": "*"}):
+            assert statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceOwner") == account, statement
