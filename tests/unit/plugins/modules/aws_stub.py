@@ -4,6 +4,7 @@ Every request the module makes is checked against the API model and against the 
 parameters; every reply is checked against the model too. A request nobody expected fails.
 """
 
+import copy
 import json
 
 import boto3
@@ -32,3 +33,33 @@ def run_module(main, args, client, monkeypatch, capsys, check_mode=False, diff=F
         main()
     out = capsys.readouterr().out
     return json.loads(out), exit_info.value.code
+
+
+class Clock:
+    """time for a module under test: sleep advances monotonic, and is recorded."""
+
+    def __init__(self):
+        self.now, self.sleeps = 0.0, []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def fake_clock(monkeypatch, module):
+    """Give `module` a Clock for its waits; AWSRetry's back-off sleeps return at once."""
+    fake = Clock()
+    monkeypatch.setattr(module, "time", fake)
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    return fake
+
+
+def record_requests(client):
+    """The operation and parameters of every request `client` makes, in order."""
+    calls = []
+    event = "before-parameter-build." + client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(event, lambda params, model, **kw: calls.append((model.name, copy.deepcopy(params))))
+    return calls

@@ -5,14 +5,13 @@ against the model. A request nobody queued fails, and the Stubber must be draine
 made here with `cryptography` (no key file is kept anywhere).
 """
 
-import copy
 import datetime
 import re
 
 import botocore.session
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import acm_certificate
-from aws_stub import run_module
+from aws_stub import fake_clock, record_requests, run_module
 from botocore.stub import ANY
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -157,36 +156,15 @@ RECORDS = [
 
 
 # -- harness ---------------------------------------------------------------------------------------
-class Clock:
-    """time for the module: sleep advances monotonic, and is recorded."""
-
-    def __init__(self):
-        self.now, self.sleeps = 0.0, []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(acm_certificate, "time", fake)
-    monkeypatch.setattr("time.sleep", lambda seconds: None)  # AWSRetry back-off
-    return fake
+    return fake_clock(monkeypatch, acm_certificate)
 
 
 @pytest.fixture
 def sent(acm):
-    """The parameters of every request the module makes, by operation."""
-    calls = []
-    acm[0].meta.events.register(
-        "before-parameter-build.acm", lambda params, model, **kw: calls.append((model.name, copy.deepcopy(params)))
-    )
-    return calls
+    """The operation and parameters of every request the module makes."""
+    return record_requests(acm[0])
 
 
 def run(acm, monkeypatch, capsys, args, **kw):

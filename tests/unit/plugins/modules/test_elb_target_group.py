@@ -4,11 +4,9 @@ Every request is checked against the ELBv2 API model and its expected parameters
 against the model. A request nobody queued fails, and the Stubber must be drained.
 """
 
-import copy
-
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import elb_target_group
-from aws_stub import run_module
+from aws_stub import fake_clock, record_requests, run_module
 
 NAME = "finproc-dev-app"
 ACCOUNT = "123456789012"
@@ -92,37 +90,15 @@ def tag_descriptions(tags):
 
 
 # -- harness ---------------------------------------------------------------------------------------
-class Clock:
-    """time for the module: sleep advances monotonic, and is recorded."""
-
-    def __init__(self):
-        self.now, self.sleeps = 0.0, []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(elb_target_group, "time", fake)
-    monkeypatch.setattr("time.sleep", lambda seconds: None)  # AWSRetry back-off
-    return fake
+    return fake_clock(monkeypatch, elb_target_group)
 
 
 @pytest.fixture
 def sent(elbv2):
     """The operation and parameters of every request the module makes."""
-    calls = []
-    elbv2[0].meta.events.register(
-        "before-parameter-build.elastic-load-balancing-v2",
-        lambda params, model, **kw: calls.append((model.name, copy.deepcopy(params))),
-    )
-    return calls
+    return record_requests(elbv2[0])
 
 
 def writes(sent):
