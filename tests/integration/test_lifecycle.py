@@ -87,7 +87,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     again = run_site(
         inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"
     )
-    assert again.returncode == 0
+    assert again.returncode == 0, again.stdout[-4000:]
     assert all(counts["changed"] == 0 for counts in recap(again.stdout).values()), again.stdout[-3000:]
 
     with_data = run_site(

@@ -22,6 +22,30 @@ def replicas(table_name):
     return {r["RegionName"]: r["ReplicaStatus"] for r in table.get("Replicas", [])}
 
 
+REGIONS_THREE = ("us-east-2", "us-west-2", "eu-west-1")
+
+
+def failover_records(environment):
+    """{set identifier: failover role} of the service name's records."""
+    route53 = boto3.client("route53", region_name="us-east-1")
+    zone = f"{environment}.finproc.example."
+    zone_id = next(z["Id"] for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == zone)
+    return {
+        r["SetIdentifier"]: r["Failover"]
+        for r in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+        if r["Name"] == "api." + zone
+    }
+
+
+def health_check_names(environment):
+    route53 = boto3.client("route53", region_name="us-east-1")
+    names = set()
+    for check in route53.list_health_checks()["HealthChecks"]:
+        tags = route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]
+        names.update(t["Value"] for t in tags.get("Tags", []) if t["Key"] == "Name" and environment in t["Value"])
+    return names
+
+
 def converge(inventory, env, **extra):
     result = run_site(inventory, extra_vars=dict(env, **extra))
     assert result.returncode == 0, result.stdout[-4000:]
@@ -33,6 +57,8 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
     table_name = f"finproc-{environment_name}-transactions"
     three = copy.deepcopy(local_inventory)
     hosts_of(three)["eu-west-1"] = copy.deepcopy(EU)
+    # Two secondaries: the inventory names the one that takes the SECONDARY failover record.
+    three["all"]["children"]["regions"]["vars"]["dr_failover_secondary"] = "us-west-2"
     (tmp_path / "three").mkdir()
     three_path = write_inventory(tmp_path / "three", three)
     two_path = write_inventory(tmp_path, local_inventory)
@@ -48,6 +74,9 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
         time.sleep(1)
     assert eu.get_item(TableName=table_name, Key=item).get("Item") == item
     assert all(c["changed"] == 0 for c in converge(three_path, env).values()), "second run changed something"
+    # Only the named secondary takes the SECONDARY record; the third region is checked, not routed to.
+    assert failover_records(environment_name) == {"us-east-2": "PRIMARY", "us-west-2": "SECONDARY"}
+    assert health_check_names(environment_name) >= {f"finproc-{environment_name}-{r}" for r in REGIONS_THREE}
 
     # The region leaves the inventory: its replica, and the data in it, stay.
     converge(two_path, env)
