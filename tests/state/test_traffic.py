@@ -105,7 +105,7 @@ def test_https_forwards_with_a_tls13_policy_and_http_only_redirects(aws, expecte
 
 def test_the_target_group_checks_the_application_on_its_health_path(aws, expected):
     group = _target_group(aws, expected)
-    vpc_id, _ = _vpc_and_subnets(aws, expected)
+    vpc_id, _public_subnets = _vpc_and_subnets(aws, expected)
     assert group["Protocol"] == "HTTP"
     assert group["Port"] == int(expected["app_port"])
     assert group["VpcId"] == vpc_id

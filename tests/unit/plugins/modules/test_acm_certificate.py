@@ -65,7 +65,7 @@ def _key_pem(key):
     ).decode()
 
 
-ROOT_KEY, INTER_KEY, LEAF_KEY, OLD_ROOT_KEY, OTHER_KEY = (_key() for _ in range(5))
+ROOT_KEY, INTER_KEY, LEAF_KEY, OLD_ROOT_KEY, OTHER_KEY = (_key() for _unused in range(5))
 ROOT = _issue("Test Root", "Test Root", ROOT_KEY.public_key(), ROOT_KEY, 1, ca=True)
 INTER = _issue("Test Intermediate", "Test Root", INTER_KEY.public_key(), ROOT_KEY, 2, ca=True)
 # The root, cross-signed by an older root: it certifies INTER, so dropping it is a change.
@@ -171,8 +171,9 @@ def run(acm, monkeypatch, capsys, args, **kw):
     return run_module(acm_certificate.main, args, acm[0], monkeypatch, capsys, **kw)
 
 
-def found(stub, cert, tags=NAME_TAG, others=()):
+def found(stub, cert, tags=None, others=()):
     """ListCertificates (our certificate after `others`), each one's tags, then DescribeCertificate."""
+    tags = NAME_TAG if tags is None else tags
     stub.add_response(
         "list_certificates",
         {"CertificateSummaryList": [summary(a) for a, _t in others] + [summary(cert["CertificateArn"])]},
@@ -445,7 +446,7 @@ def test_request_new_polls_until_the_records_are_published(acm, monkeypatch, cap
 
 def test_the_idempotency_token_is_the_same_for_the_same_request(acm, monkeypatch, capsys, clock, sent):
     client, stub = acm
-    for _ in range(2):
+    for _attempt in range(2):
         nothing_found(stub)
         stub.add_response("request_certificate", {"CertificateArn": ARN}, REQUEST)
         stub.add_response("describe_certificate", {"Certificate": requested()}, BY_ARN)
@@ -577,7 +578,7 @@ def test_request_and_wait(acm, monkeypatch, capsys, clock):
 def test_wait_times_out_naming_the_records(acm, monkeypatch, capsys, clock):
     client, stub = acm
     found(stub, requested(), tags=TAGS)
-    for _ in range(3):  # at 10 s, 20 s and 25 s (the deadline)
+    for _attempt in range(3):  # at 10 s, 20 s and 25 s (the deadline)
         stub.add_response("describe_certificate", {"Certificate": requested()}, BY_ARN)
     result, code = run(acm, monkeypatch, capsys, dict(REQUEST_ARGS, wait=True, wait_timeout=25))
     assert code == 1
@@ -602,7 +603,7 @@ def test_a_failure_while_waiting_fails_at_once(acm, monkeypatch, capsys, clock):
 def test_records_that_never_come_time_out(acm, monkeypatch, capsys, clock):
     client, stub = acm
     found(stub, requested(records=False), tags=TAGS)
-    for _ in range(2):  # at 2 s and 3 s (the deadline)
+    for _attempt in range(2):  # at 2 s and 3 s (the deadline)
         stub.add_response("describe_certificate", {"Certificate": requested(records=False)}, BY_ARN)
     result, code = run(acm, monkeypatch, capsys, dict(REQUEST_ARGS, wait_timeout=3))
     assert code == 1
@@ -613,7 +614,7 @@ def test_a_requested_certificate_that_stays_unknown_fails_clearly(acm, monkeypat
     client, stub = acm
     nothing_found(stub)
     stub.add_response("request_certificate", {"CertificateArn": ARN}, REQUEST)
-    for _ in range(16):  # every 2 s up to 30 s
+    for _attempt in range(16):  # every 2 s up to 30 s
         stub.add_client_error(
             "describe_certificate", service_error_code="ResourceNotFoundException", expected_params=BY_ARN
         )

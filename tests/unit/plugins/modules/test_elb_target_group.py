@@ -109,8 +109,10 @@ def run(elbv2, monkeypatch, capsys, args=None, **kw):
     return run_module(elb_target_group.main, ARGS if args is None else args, elbv2[0], monkeypatch, capsys, **kw)
 
 
-def found(stub, tg=None, attributes=CONVERGED_ATTRIBUTES, tags=TAGS):
+def found(stub, tg=None, attributes=None, tags=None):
     """DescribeTargetGroups by name, then the group's attributes and tags."""
+    attributes = CONVERGED_ATTRIBUTES if attributes is None else attributes
+    tags = TAGS if tags is None else tags
     stub.add_response("describe_target_groups", {"TargetGroups": [tg or target_group()]}, BY_NAME)
     stub.add_response("describe_target_group_attributes", attribute_list(attributes), BY_ARN)
     stub.add_response("describe_tags", tag_descriptions(tags), {"ResourceArns": [ARN]})
@@ -566,7 +568,7 @@ def test_absent_in_use_retries_then_succeeds(elbv2, monkeypatch, capsys, clock, 
 def test_absent_in_use_past_the_timeout_fails(elbv2, monkeypatch, capsys, clock, sent):
     client, stub = elbv2
     found(stub, target_group(load_balancers=[LB_ARN]))
-    for _ in range(4):  # at 0, 5, 10 and 12 seconds
+    for _attempt in range(4):  # at 0, 5, 10 and 12 seconds
         in_use(stub)
     result, code = run(elbv2, monkeypatch, capsys, dict(ABSENT, wait_timeout=12))
     assert code == 1

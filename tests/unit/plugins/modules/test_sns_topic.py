@@ -131,8 +131,9 @@ def subscription(endpoint=MAIL, arn=SUB_ARN, protocol="email"):
     return {"SubscriptionArn": arn, "Owner": ACCOUNT, "Protocol": protocol, "Endpoint": endpoint, "TopicArn": ARN}
 
 
-def found(stub, attrs=None, tags=TAG_LIST, subscriptions=None):
+def found(stub, attrs=None, tags=None, subscriptions=None):
     """GetTopicAttributes, ListTagsForResource and ListSubscriptionsByTopic of the topic."""
+    tags = TAG_LIST if tags is None else tags
     stub.add_response("get_topic_attributes", attrs or attributes(), BY_ARN)
     stub.add_response("list_tags_for_resource", {"Tags": tags}, BY_RESOURCE)
     stub.add_response(
@@ -363,9 +364,10 @@ def test_every_differing_attribute_is_set_once(sns, sts, monkeypatch, capsys, se
 
 
 # -- subscriptions ---------------------------------------------------------------------------------
-def two_subscriptions(args=ARGS):
+def two_subscriptions(args=None):
     return dict(
-        args, subscriptions=[{"protocol": "email", "endpoint": MAIL}, {"protocol": "email", "endpoint": OTHER_MAIL}]
+        args or ARGS,
+        subscriptions=[{"protocol": "email", "endpoint": MAIL}, {"protocol": "email", "endpoint": OTHER_MAIL}],
     )
 
 
