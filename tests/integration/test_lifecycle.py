@@ -39,6 +39,9 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
 
     converge = run_site(inventory, extra_vars=env)
     assert converge.returncode == 0, converge.stdout[-4000:]
+    # The summary says which region takes which part of the service name's failover.
+    assert f'"service_name": "api.{environment_name}.finproc.example (PRIMARY)"' in converge.stdout
+    assert f'"service_name": "api.{environment_name}.finproc.example (SECONDARY)"' in converge.stdout
     converged = snapshot()
     for region in REGIONS:
         assert len(converged[region]["vpcs"]) == len(empty[region]["vpcs"]) + 1
