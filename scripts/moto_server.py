@@ -13,6 +13,11 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
 - ELBv2 DeleteLoadBalancer and DeleteListener: AWS stops counting a deleted listener among the
   users of its ACM certificate (InUseBy); moto keeps it there forever, so the certificate could
   never be deleted.
+- Route53 ChangeResourceRecordSets: AWS refuses a CREATE only when a record of that name, type
+  and set identifier exists; moto refuses a CREATE it has seen before whenever any record of that
+  name and type exists, so a failover record deleted and created again (the SECONDARY moving
+  back to a region) is refused, and a CREATE of a record that exists is accepted once the journal
+  has moved on. Here a CREATE is refused exactly when AWS refuses it.
 """
 
 import sys
@@ -21,6 +26,8 @@ from moto.acm.models import acm_backends
 from moto.elbv2.exceptions import ELBClientError
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.kms.models import KmsBackend
+from moto.route53.exceptions import ResourceRecordAlreadyExists
+from moto.route53.models import Route53Backend
 from moto.server import main
 
 
@@ -108,6 +115,29 @@ def _delete_listener(self, listener_arn):
 
 ELBv2Backend.delete_load_balancer = _delete_load_balancer
 ELBv2Backend.delete_listener = _delete_listener
+
+_original_change_rrsets = Route53Backend.change_resource_record_sets
+
+
+def _change_resource_record_sets(self, zoneid, change_list):
+    zone = self.get_hosted_zone(zoneid)
+    for change in change_list:
+        record = change.get("ResourceRecordSet", {})
+        if change.get("Action") != "CREATE":
+            continue
+        name = record.get("Name", "")
+        name = name if name.endswith(".") else name + "."
+        exists = any(
+            r.name == name and r.type == record.get("Type") and r.set_identifier == record.get("SetIdentifier")
+            for r in zone.rrsets
+        )
+        if exists:
+            raise ResourceRecordAlreadyExists(name=name, _type=record.get("Type"))
+        change["Action"] = "UPSERT"  # the same as CREATE for a record that does not exist
+    return _original_change_rrsets(self, zoneid, change_list)
+
+
+Route53Backend.change_resource_record_sets = _change_resource_record_sets
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -78,6 +78,15 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
     assert failover_records(environment_name) == {"us-east-2": "PRIMARY", "us-west-2": "SECONDARY"}
     assert health_check_names(environment_name) >= {f"finproc-{environment_name}-{r}" for r in REGIONS_THREE}
 
+    # Another secondary is named: the one that took the SECONDARY record gives it up first.
+    three["all"]["children"]["regions"]["vars"]["dr_failover_secondary"] = "eu-west-1"
+    switched_path = write_inventory(tmp_path / "three", three)
+    converge(switched_path, env)
+    assert failover_records(environment_name) == {"us-east-2": "PRIMARY", "eu-west-1": "SECONDARY"}
+    three["all"]["children"]["regions"]["vars"]["dr_failover_secondary"] = "us-west-2"
+    converge(write_inventory(tmp_path / "three", three), env)
+    assert failover_records(environment_name) == {"us-east-2": "PRIMARY", "us-west-2": "SECONDARY"}
+
     # The region leaves the inventory: its replica, and the data in it, stay.
     converge(two_path, env)
     assert replicas(table_name) == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
