@@ -26,8 +26,17 @@ def stubbed_client(service, region="us-east-2"):
 
 
 def run_module(main, args, client, monkeypatch, capsys, check_mode=False, diff=False):
-    """Run `main` with `args`; return (result dict, exit code)."""
-    monkeypatch.setattr(aws_modules, "boto3_conn", lambda *a, **kw: client)
+    """Run `main` with `args`; return (result dict, exit code).
+
+    `client` is the one client every module.client() call gets, or a dict {service: client} for a
+    module that needs several (module.client(service) calls boto3_conn(module, conn_type=...,
+    resource=service, ...)).
+    """
+
+    def connect(module, conn_type=None, resource=None, **kw):
+        return client[resource] if isinstance(client, dict) else client
+
+    monkeypatch.setattr(aws_modules, "boto3_conn", connect)
     module_args = dict(args, region="us-east-2", _ansible_check_mode=check_mode, _ansible_diff=diff)
     with patch_module_args(module_args), pytest.raises(SystemExit) as exit_info:
         main()

@@ -39,3 +39,13 @@ def cloudwatch():
 @pytest.fixture
 def elbv2():
     yield from _stubbed("elbv2")
+
+
+@pytest.fixture
+def awslambda():
+    yield from _stubbed("lambda")
+
+
+@pytest.fixture
+def events():
+    yield from _stubbed("events")
