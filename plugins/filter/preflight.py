@@ -52,6 +52,8 @@ options:
         C(dns_record_ttl_seconds) (0 to 86400), C(dns_resolver_allowance_seconds) (0 to 3600),
         C(tls_policy), C(alb_idle_timeout_seconds) (1 to 4000) and C(alb_deletion_protection)
         (a boolean).
+      - Monitoring key C(alarm_email_addresses) (optional, a list of e-mail addresses that the
+        alarm topics subscribe).
       - Numbers must be integers (a string of digits is refused, as for the other settings).
     type: dict
     required: true
@@ -102,6 +104,8 @@ TLS_POLICIES = (
 )
 CERTIFICATE_SOURCES = ("request", "import", "arn")
 ACM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+\Z")
+# What SNS accepts as an e-mail endpoint, roughly: one @, no spaces, a dotted domain.
+EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 PEM_PRIVATE_KEY = b"PRIVATE KEY-----"
@@ -417,6 +421,15 @@ def _check_settings(problems, settings):
     if not isinstance(protection, bool) and not (
             isinstance(protection, str) and protection.lower() in ("true", "false")):
         problems.append("dr_alb_deletion_protection must be true or false, got %r" % (protection,))
+
+    # Who the alarms tell: SNS refuses a malformed address only when the topic is subscribed.
+    addresses = settings.get("alarm_email_addresses", [])
+    if not isinstance(addresses, list):
+        problems.append("dr_alarm_email_addresses must be a list of e-mail addresses, got %r" % (addresses,))
+    else:
+        for address in addresses:
+            if not isinstance(address, str) or not EMAIL_RE.match(address):
+                problems.append("dr_alarm_email_addresses: %r is not an e-mail address" % (address,))
 
 
 def _check_dns(problems, settings, regions):

@@ -84,6 +84,7 @@ def snapshot():
             "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
             "tables": sorted(boto3.client("dynamodb", region_name=region).list_tables()["TableNames"]),
             **traffic_snapshot(region),
+            **monitoring_snapshot(region),
         }
     state["global"] = global_snapshot()
     iam = boto3.client("iam", region_name=REGIONS[0])
@@ -112,6 +113,20 @@ def traffic_snapshot(region):
         "load_balancers": sorted(b["LoadBalancerName"] for b in elbv2.describe_load_balancers()["LoadBalancers"]),
         "target_groups": sorted(g["TargetGroupName"] for g in elbv2.describe_target_groups()["TargetGroups"]),
         "certificates": sorted(c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]),
+    }
+
+
+def monitoring_snapshot(region):
+    """The monitoring of one region: functions, schedules, alarms, dashboards, topics."""
+    cloudwatch = boto3.client("cloudwatch", region_name=region)
+    return {
+        "functions": sorted(
+            f["FunctionName"] for f in boto3.client("lambda", region_name=region).list_functions()["Functions"]
+        ),
+        "rules": sorted(r["Name"] for r in boto3.client("events", region_name=region).list_rules()["Rules"]),
+        "alarms": sorted(a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]),
+        "dashboards": sorted(d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]),
+        "topics": sorted(t["TopicArn"] for t in boto3.client("sns", region_name=region).list_topics()["Topics"]),
     }
 
 
@@ -151,6 +166,13 @@ def ours(state, environment):
         name
         for region in REGIONS
         for name in state[region]["load_balancers"] + state[region]["target_groups"]
+        if marker in name
+    ]
+    found += [
+        name
+        for region in REGIONS
+        for key in ("functions", "rules", "alarms", "dashboards", "topics")
+        for name in state[region][key]
         if marker in name
     ]
     found += [

@@ -18,11 +18,15 @@ def without_zone(state, environment):
 
 
 def without_data(state, environment):
-    """A snapshot less what destroy keeps: keys, tables, buckets and their replication roles, the zone."""
+    """A snapshot less what destroy keeps: keys, tables, buckets and their replication roles, the
+    application's log group, the zone."""
     kept = {}
+    application_logs = f"/finproc/{environment}/application"
     for key, value in without_zone(state, environment).items():
         if key in REGIONS or key == "global":
             kept[key] = {k: v for k, v in value.items() if k not in DATA}
+            if "log_groups" in kept[key]:
+                kept[key]["log_groups"] = [g for g in kept[key]["log_groups"] if g != application_logs]
         elif key == "buckets":
             kept[key] = [b for b in value if not b.startswith(f"finproc-{environment}-")]
         elif key == "iam_roles":
@@ -82,6 +86,11 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         assert f"alias/finproc-{environment_name}" in after[region]["kms_aliases"]
         assert f"finproc-{environment_name}-transactions" in after[region]["tables"]
     assert "kept (data)" in destroyed.stdout
+    for region in REGIONS:
+        # The application's records stay with the data; the monitor's own log group goes.
+        assert f"/finproc/{environment_name}/application" in after[region]["log_groups"]
+        assert f"/aws/lambda/finproc-{environment_name}-health-monitor" not in after[region]["log_groups"]
+        assert not [f for f in after[region]["functions"] if environment_name in f]
     # The zone is kept (delegated from its parent), with nothing of the stack left in it.
     assert f"{environment_name}.finproc.example." in after["global"]["hosted_zones"]
     assert not [r for r in after["global"]["records"] if environment_name in r]

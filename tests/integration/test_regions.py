@@ -46,6 +46,13 @@ def health_check_names(environment):
     return names
 
 
+def monitor_alarms(environment, region):
+    """The monitoring role's alarms in a region, less their prefix."""
+    prefix = f"finproc-{environment}-{region}-monitor-"
+    alarms = boto3.client("cloudwatch", region_name=region).describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+    return {a["AlarmName"][len(prefix) :] for a in alarms}
+
+
 def converge(inventory, env, **extra):
     result = run_site(inventory, extra_vars=dict(env, **extra))
     assert result.returncode == 0, result.stdout[-4000:]
@@ -77,6 +84,11 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
     # Only the named secondary takes the SECONDARY record; the third region is checked, not routed to.
     assert failover_records(environment_name) == {"us-east-2": "PRIMARY", "us-west-2": "SECONDARY"}
     assert health_check_names(environment_name) >= {f"finproc-{environment_name}-{r}" for r in REGIONS_THREE}
+    # Every region watches the new one: its endpoint, and the replication into its replica.
+    watching_eu = {"endpoint-eu-west-1", "replication-lag-eu-west-1", "heartbeat-age-eu-west-1"}
+    for region in ("us-east-2", "us-west-2"):
+        assert monitor_alarms(environment_name, region) >= watching_eu
+    assert "s3-replication-failures-to-eu-west-1" in monitor_alarms(environment_name, "us-east-2")
 
     # Another secondary is named: the one that took the SECONDARY record gives it up first.
     three["all"]["children"]["regions"]["vars"]["dr_failover_secondary"] = "eu-west-1"
@@ -92,8 +104,13 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
     assert replicas(table_name) == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
     assert eu.get_item(TableName=table_name, Key=item).get("Item") == item
     assert all(c["changed"] == 0 for c in converge(two_path, env).values()), "run after leaving changed something"
+    # Its endpoint and bucket rule are no longer watched; the replica it left still is.
+    left = monitor_alarms(environment_name, "us-east-2")
+    assert "endpoint-eu-west-1" not in left and "s3-replication-failures-to-eu-west-1" not in left
+    assert "replication-lag-eu-west-1" in left
 
     # Only when asked is the replica removed; then a run changes nothing more.
     converge(two_path, env, data_table_purge_replicas="true")
     assert replicas(table_name) == {"us-west-2": "ACTIVE"}
+    assert not [a for a in monitor_alarms(environment_name, "us-east-2") if "eu-west-1" in a]
     assert all(c["changed"] == 0 for c in converge(two_path, env).values()), "run after the purge changed something"

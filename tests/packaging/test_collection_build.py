@@ -89,3 +89,9 @@ def test_ansible_doc_shows_each_module_with_examples_and_returns(installed, modu
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)[f"finproc.dr.{module}"]
     assert doc["doc"]["options"] and doc["examples"] and doc["return"]
+
+
+def test_the_monitor_the_role_packages_is_in_the_collection(installed):
+    """The monitoring role packages files/health_check.py from beside its roles/ folder."""
+    packaged = installed / "roles" / "monitoring" / ".." / ".." / "files" / "health_check.py"
+    assert packaged.read_bytes() == (ROOT / "files" / "health_check.py").read_bytes()

@@ -36,7 +36,7 @@ def test_kms_key_rotates_and_its_policy_is_scoped(aws, expected):
     region = expected["region"]
     assert sids["CloudWatchLogsOfThisAccountAndRegion"]["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
     via = sids["ServicesOfThisRegion"]["Condition"]["StringEquals"]["kms:ViaService"]
-    assert sorted(via) == sorted(f"{s}.{region}.amazonaws.com" for s in ("sns", "s3", "dynamodb"))
+    assert sorted(via) == sorted(f"{s}.{region}.amazonaws.com" for s in ("sns", "s3", "dynamodb", "lambda"))
     for sid, statement in sids.items():
         if sid != "AccountControl":
             assert statement["Action"] != "kms:*", f"{sid} grants every KMS action"

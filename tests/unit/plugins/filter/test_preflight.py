@@ -443,6 +443,20 @@ def test_one_secondary_needs_no_failover_secondary_and_may_name_it():
         ({"alb_deletion_protection": "yes"}, "dr_alb_deletion_protection must be true or false, got 'yes'"),
         ({"alb_deletion_protection": 1}, "dr_alb_deletion_protection must be true or false, got 1"),
         ({"alb_deletion_protection": None}, "dr_alb_deletion_protection must be true or false, got None"),
+        (
+            {"alarm_email_addresses": "oncall@example.com"},
+            "dr_alarm_email_addresses must be a list of e-mail addresses, got 'oncall@example.com'",
+        ),
+        ({"alarm_email_addresses": ["oncall"]}, "dr_alarm_email_addresses: 'oncall' is not an e-mail address"),
+        (
+            {"alarm_email_addresses": ["on call@example.com"]},
+            "dr_alarm_email_addresses: 'on call@example.com' is not an e-mail address",
+        ),
+        (
+            {"alarm_email_addresses": ["oncall@localhost"]},
+            "dr_alarm_email_addresses: 'oncall@localhost' is not an e-mail address",
+        ),
+        ({"alarm_email_addresses": [None]}, "dr_alarm_email_addresses: None is not an e-mail address"),
     ],
 )
 def test_each_traffic_setting_problem_is_named(changes, expected):
@@ -464,6 +478,8 @@ def test_each_traffic_setting_problem_is_named(changes, expected):
         {"alb_deletion_protection": "true"},
         {"alb_deletion_protection": "false"},
         {"alb_deletion_protection": "False"},
+        {"alarm_email_addresses": []},
+        {"alarm_email_addresses": ["oncall@example.com", "dr-team+alerts@bank.co.uk"]},
     ],
 )
 def test_sound_traffic_settings_pass(changes):
