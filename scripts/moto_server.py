@@ -18,11 +18,28 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   name and type exists, so a failover record deleted and created again (the SECONDARY moving
   back to a region) is refused, and a CREATE of a record that exists is accepted once the journal
   has moved on. Here a CREATE is refused exactly when AWS refuses it.
+- Lambda LoggingConfig: AWS reports, for every function, a LoggingConfig with at least LogFormat
+  (default Text) and LogGroup (default /aws/lambda/<function name>), in GetFunction,
+  GetFunctionConfiguration, ListFunctions and the replies of CreateFunction and
+  UpdateFunctionConfiguration, and keeps the LoggingConfig these two are given; moto neither
+  keeps nor reports it. Here the LoggingConfig given (merged over the defaults) is kept and
+  reported.
+- Lambda UpdateFunctionConfiguration KMSKeyArn: AWS changes the function's key, and removes it
+  (KMSKeyArn is then no longer reported) when given ""; moto keeps the key of CreateFunction.
+- Lambda UpdateFunctionCode Architectures: AWS changes the function's architecture; moto keeps
+  the one of CreateFunction.
+- CloudWatch dashboard tags: AWS applies the Tags of a PutDashboard that creates a dashboard
+  (and ignores them when it updates one), accepts a dashboard's ARN in TagResource and
+  UntagResource, and drops the tags with the dashboard in DeleteDashboards; moto ignores the Tags,
+  refuses the ARN (ResourceNotFoundException) and keeps tags it holds for a deleted dashboard.
 """
 
 import sys
 
 from moto.acm.models import acm_backends
+from moto.awslambda.models import LambdaFunction
+from moto.cloudwatch.models import CloudWatchBackend
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.elbv2.exceptions import ELBClientError
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.kms.models import KmsBackend
@@ -138,6 +155,115 @@ def _change_resource_record_sets(self, zoneid, change_list):
 
 
 Route53Backend.change_resource_record_sets = _change_resource_record_sets
+
+
+def _logging_config(function, given):
+    """A function's LoggingConfig: `given` over the defaults AWS reports."""
+    return dict({"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}, **(given or {}))
+
+
+_original_lambda_init = LambdaFunction.__init__
+
+
+def _lambda_init(self, account_id, spec, region, version=1):
+    _original_lambda_init(self, account_id, spec, region, version)
+    self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
+
+
+_original_lambda_get_configuration = LambdaFunction.get_configuration
+
+
+def _lambda_get_configuration(self, *args, **kwargs):
+    config = _original_lambda_get_configuration(self, *args, **kwargs)
+    config["LoggingConfig"] = dict(getattr(self, "logging_config", None) or _logging_config(self, None))
+    return config
+
+
+_original_lambda_update_configuration = LambdaFunction.update_configuration
+
+
+def _lambda_update_configuration(self, config_updates):
+    _original_lambda_update_configuration(self, config_updates)
+    # New objects, never changed in place: a published version is a shallow copy of $LATEST.
+    if "LoggingConfig" in config_updates:
+        self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
+    if "KMSKeyArn" in config_updates:
+        self.kms_key_arn = config_updates["KMSKeyArn"] or None  # "": no key, as if none was ever given
+    return self.get_configuration()
+
+
+_original_lambda_update_function_code = LambdaFunction.update_function_code
+
+
+def _lambda_update_function_code(self, updated_spec):
+    architectures = updated_spec.get("Architectures")
+    if architectures is None or updated_spec.get("DryRun"):
+        return _original_lambda_update_function_code(self, updated_spec)
+    previous = self.architectures
+    self.architectures = list(architectures)  # validated by moto's setter, before the code changes
+    try:
+        return _original_lambda_update_function_code(self, updated_spec)
+    except Exception:
+        self.architectures = previous
+        raise
+
+
+LambdaFunction.__init__ = _lambda_init
+LambdaFunction.get_configuration = _lambda_get_configuration
+LambdaFunction.update_configuration = _lambda_update_configuration
+LambdaFunction.update_function_code = _lambda_update_function_code
+
+_original_put_dashboard = CloudWatchResponse.put_dashboard
+
+
+def _put_dashboard(self):
+    name = self._get_param("DashboardName")
+    new = self.cloudwatch_backend.get_dashboard(name) is None
+    result = _original_put_dashboard(self)
+    tags = self._get_param("Tags", [])
+    if new and tags:  # the Tags of an update are ignored, as AWS does
+        self.cloudwatch_backend.tagger.tag_resource(self.cloudwatch_backend.get_dashboard(name).arn, tags)
+    return result
+
+
+def _is_dashboard(backend, arn):
+    return any(dashboard.arn == arn for dashboard in backend.dashboards.values())
+
+
+_original_cloudwatch_tag_resource = CloudWatchBackend.tag_resource
+
+
+def _cloudwatch_tag_resource(self, arn, tags):
+    if not _is_dashboard(self, arn):
+        return _original_cloudwatch_tag_resource(self, arn, tags)
+    self.tagger.tag_resource(arn, self.tagger.convert_dict_to_tags_input(tags))
+
+
+_original_cloudwatch_untag_resource = CloudWatchBackend.untag_resource
+
+
+def _cloudwatch_untag_resource(self, arn, tag_keys):
+    if not _is_dashboard(self, arn):
+        return _original_cloudwatch_untag_resource(self, arn, tag_keys)
+    self.tagger.untag_resource_using_names(arn, tag_keys)
+
+
+_original_delete_dashboards = CloudWatchBackend.delete_dashboards
+
+
+def _delete_dashboards(self, dashboards):
+    arns = [self.dashboards[name].arn for name in dashboards if name in self.dashboards]
+    error = _original_delete_dashboards(self, dashboards)
+    if error is None:  # all deleted (none is, when one is missing)
+        for arn in arns:
+            self.tagger.delete_all_tags_for_resource(arn)
+    return error
+
+
+CloudWatchResponse.put_dashboard = _put_dashboard
+CloudWatchBackend.tag_resource = _cloudwatch_tag_resource
+CloudWatchBackend.untag_resource = _cloudwatch_untag_resource
+CloudWatchBackend.delete_dashboards = _delete_dashboards
 
 if __name__ == "__main__":
     sys.exit(main())

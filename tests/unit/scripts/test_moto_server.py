@@ -1,7 +1,10 @@
 """The moto fixes of scripts/moto_server.py, in-process: each makes moto answer as AWS does."""
 
 import importlib.util
+import io
+import json
 import subprocess
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -142,3 +145,182 @@ def test_a_record_created_again_after_its_deletion_is_created_and_a_duplicate_re
         change(_failover("b", "SECONDARY", "CREATE"))
     assert refused.value.response["Error"]["Code"] == "InvalidChangeBatch"
     assert records() == [("a", "PRIMARY"), ("b", "SECONDARY")]
+
+
+def _zip(text="def handler(event, context):\n    return event\n"):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("index.py", date_time=(2024, 1, 1, 0, 0, 0)), text)  # the same bytes each time
+    return buffer.getvalue()
+
+
+def _function(name="fix-fn", **kwargs):
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(
+        RoleName=f"{name}-role",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    awslambda = boto3.client("lambda", region_name=REGION)
+    created = awslambda.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": _zip()}, **kwargs
+    )
+    return awslambda, created
+
+
+def _configurations(awslambda, name="fix-fn"):
+    """The function's configuration as GetFunction and as GetFunctionConfiguration report it."""
+    return [
+        awslambda.get_function(FunctionName=name)["Configuration"],
+        awslambda.get_function_configuration(FunctionName=name),
+    ]
+
+
+def test_a_function_reports_the_default_logging_config(aws):
+    awslambda, created = _function()
+    default = {"LogFormat": "Text", "LogGroup": "/aws/lambda/fix-fn"}
+    assert created["LoggingConfig"] == default
+    for config in _configurations(awslambda):
+        assert config["LoggingConfig"] == default
+    listed = awslambda.list_functions()["Functions"]
+    assert [f["LoggingConfig"] for f in listed] == [default]
+
+
+def test_the_logging_config_given_is_kept_and_reported(aws):
+    awslambda, created = _function(LoggingConfig={"LogGroup": "/finproc/fix"})
+    assert created["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/finproc/fix"}
+    json_logs = {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "SystemLogLevel": "INFO", "LogGroup": "/finproc/x"}
+    updated = awslambda.update_function_configuration(FunctionName="fix-fn", LoggingConfig=json_logs)
+    assert updated["LoggingConfig"] == json_logs
+    for config in _configurations(awslambda):
+        assert config["LoggingConfig"] == json_logs
+    updated = awslambda.update_function_configuration(FunctionName="fix-fn", LoggingConfig={"LogFormat": "Text"})
+    assert updated["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/fix-fn"}
+    # Other updates leave it alone.
+    awslambda.update_function_configuration(FunctionName="fix-fn", Timeout=30)
+    for config in _configurations(awslambda):
+        assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/aws/lambda/fix-fn"}
+        assert config["Timeout"] == 30
+
+
+KEY = f"arn:aws:kms:{REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = f"arn:aws:kms:{REGION}:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_update_function_configuration_changes_and_removes_the_kms_key(aws):
+    awslambda, created = _function(KMSKeyArn=KEY)
+    assert created["KMSKeyArn"] == KEY
+    updated = awslambda.update_function_configuration(FunctionName="fix-fn", KMSKeyArn=OTHER_KEY)
+    assert updated["KMSKeyArn"] == OTHER_KEY
+    for config in _configurations(awslambda):
+        assert config["KMSKeyArn"] == OTHER_KEY
+    awslambda.update_function_configuration(FunctionName="fix-fn", Description="no key change")
+    assert awslambda.get_function_configuration(FunctionName="fix-fn")["KMSKeyArn"] == OTHER_KEY
+    updated = awslambda.update_function_configuration(FunctionName="fix-fn", KMSKeyArn="")
+    assert "KMSKeyArn" not in updated
+    for config in _configurations(awslambda):
+        assert "KMSKeyArn" not in config
+
+
+def test_update_function_code_changes_the_architecture(aws):
+    awslambda, created = _function()
+    assert created["Architectures"] == ["x86_64"]
+    code = _zip("def handler(event, context):\n    return None\n")
+    updated = awslambda.update_function_code(FunctionName="fix-fn", ZipFile=code, Architectures=["arm64"])
+    assert updated["Architectures"] == ["arm64"]
+    assert updated["CodeSha256"] != created["CodeSha256"]
+    for config in _configurations(awslambda):
+        assert config["Architectures"] == ["arm64"]
+    awslambda.update_function_code(FunctionName="fix-fn", ZipFile=_zip())
+    for config in _configurations(awslambda):
+        assert config["Architectures"] == ["arm64"]
+    with pytest.raises(ClientError) as refused:
+        awslambda.update_function_code(FunctionName="fix-fn", ZipFile=code, Architectures=["sparc"])
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    # Code that cannot be read: moto raises ValueError(InvalidParameterValueException, ...) from the
+    # handler (in-process it reaches the caller; the server answers 500).
+    with pytest.raises((ClientError, ValueError), match="InvalidParameterValueException"):
+        awslambda.update_function_code(
+            FunctionName="fix-fn", S3Bucket="fix-missing", S3Key="code.zip", Architectures=["x86_64"]
+        )
+    config = awslambda.get_function_configuration(FunctionName="fix-fn")
+    assert config["Architectures"] == ["arm64"]  # the refused updates changed nothing
+    assert config["CodeSha256"] == created["CodeSha256"]
+
+
+def _tags(cloudwatch, arn):
+    return {t["Key"]: t["Value"] for t in cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+
+
+DASHBOARD_BODY = json.dumps({"widgets": []})
+
+
+def _dashboard(cloudwatch, **kwargs):
+    cloudwatch.put_dashboard(DashboardName="fix-dash", DashboardBody=DASHBOARD_BODY, **kwargs)
+    return cloudwatch.get_dashboard(DashboardName="fix-dash")["DashboardArn"]
+
+
+def test_a_new_dashboard_gets_the_tags_of_put_dashboard_and_an_update_ignores_them(aws):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    arn = _dashboard(cloudwatch, Tags=[{"Key": "App", "Value": "finproc"}])
+    assert arn == "arn:aws:cloudwatch::123456789012:dashboard/fix-dash"  # global: no region
+    assert _tags(cloudwatch, arn) == {"App": "finproc"}
+    _dashboard(cloudwatch, Tags=[{"Key": "App", "Value": "other"}, {"Key": "Owner", "Value": "platform"}])
+    assert _tags(cloudwatch, arn) == {"App": "finproc"}
+
+
+def test_a_dashboard_is_tagged_and_untagged_by_its_arn(aws):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    arn = _dashboard(cloudwatch)
+    cloudwatch.untag_resource(ResourceARN=arn, TagKeys=["App"])  # a dashboard never tagged too
+    assert _tags(cloudwatch, arn) == {}
+    cloudwatch.tag_resource(ResourceARN=arn, Tags=[{"Key": "App", "Value": "finproc"}, {"Key": "Owner", "Value": "x"}])
+    assert _tags(cloudwatch, arn) == {"App": "finproc", "Owner": "x"}
+    cloudwatch.tag_resource(ResourceARN=arn, Tags=[{"Key": "Owner", "Value": "platform"}])
+    assert _tags(cloudwatch, arn) == {"App": "finproc", "Owner": "platform"}
+    cloudwatch.untag_resource(ResourceARN=arn, TagKeys=["App", "Missing"])
+    assert _tags(cloudwatch, arn) == {"Owner": "platform"}
+    cloudwatch.untag_resource(ResourceARN=arn, TagKeys=["Owner"])
+    assert _tags(cloudwatch, arn) == {}
+
+
+def test_a_deleted_dashboard_takes_its_tags_with_it(aws):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    arn = _dashboard(cloudwatch)
+    cloudwatch.tag_resource(ResourceARN=arn, Tags=[{"Key": "App", "Value": "finproc"}])
+    cloudwatch.delete_dashboards(DashboardNames=["fix-dash"])
+    assert _dashboard(cloudwatch) == arn
+    assert _tags(cloudwatch, arn) == {}
+
+
+def test_alarms_are_still_tagged_and_an_unknown_arn_refused(aws):
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="fix-alarm",
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Tags=[{"Key": "App", "Value": "finproc"}],
+    )
+    arn = cloudwatch.describe_alarms(AlarmNames=["fix-alarm"])["MetricAlarms"][0]["AlarmArn"]
+    cloudwatch.tag_resource(ResourceARN=arn, Tags=[{"Key": "Owner", "Value": "platform"}])
+    cloudwatch.untag_resource(ResourceARN=arn, TagKeys=["App"])
+    assert _tags(cloudwatch, arn) == {"Owner": "platform"}
+    missing = "arn:aws:cloudwatch::123456789012:dashboard/fix-missing"
+    for call in (
+        lambda: cloudwatch.tag_resource(ResourceARN=missing, Tags=[{"Key": "App", "Value": "finproc"}]),
+        lambda: cloudwatch.untag_resource(ResourceARN=missing, TagKeys=["App"]),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
