@@ -78,7 +78,7 @@ def test_the_function_runs_the_repository_handler_with_its_role_key_and_log_grou
     assert config["Role"].endswith(f":role/{names['role']}")
     assert config["Timeout"] > 50, "the handler's deadline (50 s) must fit in the function's timeout"
     assert config["KMSKeyArn"] == _key_arn(aws, expected), "environment not encrypted with the region's key"
-    assert config.get("LoggingConfig", {}).get("LogGroup", names["log_group"]) == names["log_group"]
+    assert config["LoggingConfig"]["LogGroup"] == names["log_group"]
     from ansible_collections.finproc.dr.plugins.modules import lambda_function
 
     source = (ROOT / "files" / "health_check.py").read_bytes()
@@ -264,7 +264,10 @@ def test_the_alarms_watch_the_monitor_metrics_against_the_rpo_target(aws, expect
 
 def test_the_dashboard_shows_the_alarms_and_the_monitor_metrics(aws, expected):
     names = _names(expected)
-    body = json.loads(aws.cloudwatch.get_dashboard(DashboardName=names["dashboard"])["DashboardBody"])
+    dashboard = aws.cloudwatch.get_dashboard(DashboardName=names["dashboard"])
+    tags = aws.cloudwatch.list_tags_for_resource(ResourceARN=dashboard["DashboardArn"])["Tags"]
+    assert_tagged("dashboard", tags_of({"Tags": tags}), expected, name=names["dashboard"])
+    body = json.loads(dashboard["DashboardBody"])
     widgets = body["widgets"]
     alarm_widget = next(w for w in widgets if w["type"] == "alarm")
     assert sorted(a.rsplit(":", 1)[1] for a in alarm_widget["properties"]["alarms"]) == sorted(_alarms(aws, expected))
