@@ -3,6 +3,8 @@ without the typed confirmation; with it, nothing of the stack is left but the da
 with their replication, keys) and the hosted zone (delegated from its parent), emptied of the
 stack's records; with destroy_data, the data goes too and the keys' deletion is scheduled."""
 
+import json
+
 import boto3
 from conftest import GLOBAL_REGION, REGIONS, recap, run_site, snapshot, write_inventory
 
@@ -50,7 +52,25 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     for region in REGIONS:
         assert len(converged[region]["vpcs"]) == len(empty[region]["vpcs"]) + 1
 
-    # A new tag value (a new cost centre) re-tags everything and duplicates nothing.
+    # verify.yml passes on the converged stack, and fails naming a control broken behind its back.
+    reports = tmp_path / "reports"
+    verified = run_site(inventory, extra_vars=dict(env, dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
+    assert verified.returncode == 0, verified.stdout[-4000:]
+    assert recap(verified.stdout) and all(c["changed"] == 0 for c in recap(verified.stdout).values())
+    report = json.loads(next(reports.glob("verify-*.json")).read_text())
+    assert report["passed"] is True and report["failed"] == []
+    assert {c["region"] for c in report["controls"]} >= set(REGIONS)
+    kms = boto3.client("kms", region_name=REGIONS[1])
+    key_id = kms.describe_key(KeyId=f"alias/finproc-{environment_name}")["KeyMetadata"]["KeyId"]
+    kms.disable_key_rotation(KeyId=key_id)
+    broken = run_site(inventory, extra_vars=dict(env, dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
+    assert broken.returncode != 0
+    assert f"kms-key-rotation [{REGIONS[1]}]" in broken.stdout, broken.stdout[-4000:]
+    assert f"kms-key-rotation [{REGIONS[0]}]" not in broken.stdout
+    assert snapshot() == converged, "verify.yml changed something"
+
+    # A new tag value (a new cost centre) re-tags everything and duplicates nothing (and the
+    # encryption role turns the key rotation back on).
     retagged = run_site(inventory, extra_vars=dict(env, dr_cost_center="CC-9999"))
     assert retagged.returncode == 0, retagged.stdout[-4000:]
     assert all(counts["changed"] > 0 for counts in recap(retagged.stdout).values())
@@ -66,6 +86,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         )
         assert len(tagged) == 1 + 4 + 3 + 2
         assert all({"Key": "CostCenter", "Value": "CC-9999"} in r["Tags"] for r in tagged)
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
     converged = snapshot()
 
     for confirmation in ({}, {"confirm_destroy": "production"}):
