@@ -60,6 +60,13 @@ def aws(expected):
     return Aws(expected["region"])
 
 
+def key_arn(aws, expected):
+    """The ARN of the region's key, found by its alias (as the roles find it)."""
+    alias = f"alias/{expected['name_prefix']}"
+    target = next(a["TargetKeyId"] for a in aws.kms.list_aliases()["Aliases"] if a["AliasName"] == alias)
+    return aws.kms.describe_key(KeyId=target)["KeyMetadata"]["Arn"]
+
+
 def tags_of(resource):
     return {t["Key"]: t["Value"] for t in resource.get("Tags") or []}
 

@@ -5,13 +5,7 @@ import time
 import uuid
 
 import boto3
-from conftest import Aws, assert_tagged, tags_of
-
-
-def _key_arn(aws, expected):
-    alias = f"alias/{expected['name_prefix']}"
-    target = next(a["TargetKeyId"] for a in aws.kms.list_aliases()["Aliases"] if a["AliasName"] == alias)
-    return aws.kms.describe_key(KeyId=target)["KeyMetadata"]["Arn"]
+from conftest import Aws, assert_tagged, key_arn, tags_of
 
 
 def _primary(all_expected):
@@ -35,14 +29,14 @@ def test_the_global_table_has_an_active_replica_in_every_other_region(aws, expec
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["SSEDescription"]["SSEType"] == "KMS"
-    assert table["SSEDescription"]["KMSMasterKeyArn"] == _key_arn(home, primary)
+    assert table["SSEDescription"]["KMSMasterKeyArn"] == key_arn(home, primary)
     replicas = {r["RegionName"]: r for r in table.get("Replicas", [])}
     others = {e["region"] for e in all_expected} - {primary["region"]}
     assert set(replicas) == others
     if expected["region"] != primary["region"]:
         replica = replicas[expected["region"]]
         assert replica["ReplicaStatus"] == "ACTIVE"
-        assert replica["KMSMasterKeyId"] == _key_arn(aws, expected), "the replica must use its region's key"
+        assert replica["KMSMasterKeyId"] == key_arn(aws, expected), "the replica must use its region's key"
 
 
 def test_every_region_of_the_table_is_protected_recoverable_and_tagged(aws, expected):
@@ -79,7 +73,7 @@ def test_the_bucket_is_versioned_encrypted_private_and_tls_only(aws, expected):
     rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"] == {
         "SSEAlgorithm": "aws:kms",
-        "KMSMasterKeyID": _key_arn(aws, expected),
+        "KMSMasterKeyID": key_arn(aws, expected),
     }
     assert rule["BucketKeyEnabled"] is True
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -96,7 +90,7 @@ def test_the_bucket_is_versioned_encrypted_private_and_tls_only(aws, expected):
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert policy["DenyUploadsNotEncryptedWithKms"]["Effect"] == "Deny"
     assert policy["DenyUploadsWithAnotherKey"]["Condition"]["StringNotEqualsIfExists"] == {
-        "s3:x-amz-server-side-encryption-aws-kms-key-id": _key_arn(aws, expected)
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn(aws, expected)
     }
     lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in lifecycle] == [90]
@@ -121,7 +115,7 @@ def test_replication_primary_to_each_secondary_and_back_with_rtc(aws, expected, 
         dest_aws = Aws(dest["region"])
         assert rule["Status"] == "Enabled"
         assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{_bucket(dest_aws, dest)}"
-        assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": _key_arn(dest_aws, dest)}
+        assert rule["Destination"]["EncryptionConfiguration"] == {"ReplicaKmsKeyID": key_arn(dest_aws, dest)}
         assert rule["Destination"]["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
         assert rule["Destination"]["Metrics"] == {"Status": "Enabled", "EventThreshold": {"Minutes": 15}}
         assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Aws, assert_tagged, tags_of
+from conftest import Aws, assert_tagged, key_arn, tags_of
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".collections"))
@@ -36,11 +36,6 @@ def _names(expected):
         "dashboard": f"{prefix}-{expected['region']}",
         "alarm_prefix": f"{prefix}-{expected['region']}-monitor-",
     }
-
-
-def _key_arn(aws, expected):
-    alias = f"alias/{expected['name_prefix']}"
-    return aws.kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
 
 
 def _alb_dns_name(region, expected):
@@ -77,7 +72,7 @@ def test_the_function_runs_the_repository_handler_with_its_role_key_and_log_grou
     assert config["Handler"] == "health_check.handler"
     assert config["Role"].endswith(f":role/{names['role']}")
     assert config["Timeout"] > 50, "the handler's deadline (50 s) must fit in the function's timeout"
-    assert config["KMSKeyArn"] == _key_arn(aws, expected), "environment not encrypted with the region's key"
+    assert config["KMSKeyArn"] == key_arn(aws, expected), "environment not encrypted with the region's key"
     assert config["LoggingConfig"]["LogGroup"] == names["log_group"]
     from ansible_collections.finproc.dr.plugins.modules import lambda_function
 
@@ -132,7 +127,7 @@ def test_the_schedule_invokes_the_function_every_two_minutes_and_only_from_its_r
 
 
 def test_the_log_groups_are_encrypted_with_the_region_key_and_kept_30_days(aws, expected):
-    key = _key_arn(aws, expected)
+    key = key_arn(aws, expected)
     for name in (_names(expected)["log_group"], expected["application_log_group"]):
         groups = [
             g for g in aws.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
@@ -194,7 +189,7 @@ def test_the_topic_is_encrypted_and_every_alarm_notifies_it_both_ways(aws, expec
         t["TopicArn"] for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(f":{names['topic']}")
     )
     attributes = aws.sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-    assert attributes["KmsMasterKeyId"] == _key_arn(aws, expected)
+    assert attributes["KmsMasterKeyId"] == key_arn(aws, expected)
     assert_tagged(
         "topic", tags_of(aws.sns.list_tags_for_resource(ResourceArn=topic_arn)), expected, name=names["topic"]
     )

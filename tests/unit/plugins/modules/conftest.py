@@ -49,3 +49,8 @@ def awslambda():
 @pytest.fixture
 def events():
     yield from _stubbed("events")
+
+
+@pytest.fixture
+def route53():
+    yield from _stubbed("route53")

@@ -67,14 +67,6 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def route53():
-    client, stub = stubbed_client("route53")
-    with stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
-
-
-@pytest.fixture
 def sent(route53):
     return record_requests(route53[0])
 

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.finproc.dr.plugins.modules import route53_health_check_inversion as inversion
-from aws_stub import record_requests, run_module, stubbed_client
+from aws_stub import record_requests, run_module
 from moto import mock_aws
 
 HC_ID = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -40,14 +40,6 @@ def health_check(inverted=False, version=4):
 
 def update(version, inverted):
     return {"HealthCheckId": HC_ID, "HealthCheckVersion": version, "Inverted": inverted}
-
-
-@pytest.fixture
-def route53():
-    client, stub = stubbed_client("route53")
-    with stub:
-        yield client, stub
-        stub.assert_no_pending_responses()
 
 
 @pytest.fixture
