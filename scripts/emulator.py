@@ -16,7 +16,7 @@ The split, chosen by measurement (see README "The embedded emulator"):
 
 Both run with account id 000000000000 so that ARNs agree across the split.
 
-Usage: emulator.py up | down | env | status
+Usage: emulator.py up | down | env | status | install
 Python standard library only: it runs before any virtualenv exists.
 """
 
@@ -419,6 +419,21 @@ def write_env() -> None:
     ENV_FILE.write_text("\n".join(env_lines()) + "\n")
 
 
+def cmd_install() -> tuple[Path, Path, Path]:
+    """Everything 'up' needs, installed and nothing started (make test runs it beside the lint)."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    python313 = find_python313()
+    java_home = find_java_home()
+    moto_venv = STATE / "moto-venv"
+    ls_venv = STATE / "localstack-venv"
+    ensure_venv(moto_venv, sys.executable, MOTO_REQUIREMENTS)
+    ensure_venv(ls_venv, python313, LOCALSTACK_REQUIREMENTS)
+    apply_localstack_fixes(ls_venv)
+    ensure_dynamodb_local(java_home)
+    ensure_tls()
+    return moto_venv, ls_venv, java_home
+
+
 def cmd_up() -> None:
     STATE.mkdir(parents=True, exist_ok=True)
     if external_endpoint():
@@ -434,15 +449,7 @@ def cmd_up() -> None:
         write_env()
         return
 
-    python313 = find_python313()
-    java_home = find_java_home()
-    moto_venv = STATE / "moto-venv"
-    ls_venv = STATE / "localstack-venv"
-    ensure_venv(moto_venv, sys.executable, MOTO_REQUIREMENTS)
-    ensure_venv(ls_venv, python313, LOCALSTACK_REQUIREMENTS)
-    apply_localstack_fixes(ls_venv)
-    ensure_dynamodb_local(java_home)
-    ensure_tls()
+    moto_venv, ls_venv, java_home = cmd_install()
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     moto_env = dict(base_env, MOTO_ACCOUNT_ID=ACCOUNT_ID, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")  # noqa: S106 (dummy)
@@ -511,7 +518,7 @@ def cmd_env() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[1] not in ("up", "down", "env", "status"):
+    if len(argv) != 2 or argv[1] not in ("up", "down", "env", "status", "install"):
         print(__doc__.strip().splitlines()[-2], file=sys.stderr)
         return 2
     cmd = argv[1]
@@ -519,6 +526,9 @@ def main(argv: list[str]) -> int:
         cmd_up()
     elif cmd == "down":
         cmd_down()
+    elif cmd == "install":
+        cmd_install()
+        log("installed (nothing started)")
     elif cmd == "env":
         cmd_env()
     else:

@@ -106,8 +106,9 @@ def test_a_third_region_joins_and_leaves_only_when_purged(tmp_path, local_invent
     assert "endpoint-eu-west-1" not in left and "s3-replication-failures-to-eu-west-1" not in left
     assert "replication-lag-eu-west-1" in left
 
-    # Only when asked is the replica removed; then a run changes nothing more.
+    # Only when asked is the replica removed, and what watched it goes in the same run (the
+    # two-region stack left is the one whose idempotence the molecule default scenario checks).
     converge(two_path, env, data_table_purge_replicas="true")
     assert replicas(table_name) == {"us-west-2": "ACTIVE"}
-    assert not [a for a in monitor_alarms(environment_name, "us-east-2") if "eu-west-1" in a]
-    assert all(c["changed"] == 0 for c in converge(two_path, env).values()), "run after the purge changed something"
+    for region in ("us-east-2", "us-west-2"):
+        assert not [a for a in monitor_alarms(environment_name, region) if "eu-west-1" in a]

@@ -100,7 +100,7 @@ def test_status_exit_code(emulator):
 
 def test_usage(emulator, capsys):
     assert emulator.main(["emulator.py", "sideways"]) == 2
-    assert "Usage: emulator.py up | down | env | status" in capsys.readouterr().err
+    assert "Usage: emulator.py up | down | env | status | install" in capsys.readouterr().err
 
 
 def test_the_environment_names_the_emulator_folder_for_the_local_inventory(emulator):

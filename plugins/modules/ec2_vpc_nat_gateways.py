@@ -1,0 +1,516 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: finproc.dr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ec2_vpc_nat_gateways
+version_added: 0.1.0
+short_description: Find, create and tag the NAT gateways of a VPC and their Elastic IPs in one run
+description:
+  - Ensures that each listed public subnet of a VPC has a NAT gateway, and that the gateway and its
+    Elastic IP carry the given tags.
+  - One module run replaces amazon.aws.ec2_vpc_nat_gateway_info, amazon.aws.ec2_vpc_nat_gateway per
+    missing gateway and amazon.aws.ec2_tag per gateway and Elastic IP.
+  - The NAT gateways of the VPC (state C(pending) or C(available)) are read with one
+    DescribeNatGateways call, their Elastic IPs with one DescribeAddresses call; tags are compared
+    with the tags those calls return, so a second run with the same options makes no other call.
+  - A missing gateway gets a new Elastic IP (tagged at allocation) and is created with the tags;
+    when the creation fails, the Elastic IP just allocated is released.
+  - When several gateways are on one listed subnet, the oldest is used and a warning names the
+    others. Gateways of the VPC on subnets that are not listed are left alone.
+  - The module never deletes a NAT gateway; the state is always present.
+author:
+  - finproc.dr maintainers (@finproc)
+options:
+  vpc_id:
+    description: The ID of the VPC.
+    type: str
+    required: true
+  gateways:
+    description:
+      - The NAT gateways, one per public subnet. The result lists them in this order.
+      - Each I(subnet_id) may appear only once.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      subnet_id:
+        description: The public subnet of the NAT gateway.
+        type: str
+        required: true
+      tags:
+        description:
+          - The tags of the NAT gateway and of its Elastic IP.
+          - With I(purge_tags=true), an empty dictionary removes every tag (except C(aws:) tags).
+        type: dict
+        default: {}
+  purge_tags:
+    description:
+      - Remove the tags of the gateway and of its Elastic IP that are not in I(tags).
+      - Tags whose key starts with C(aws:) are never removed.
+    type: bool
+    default: true
+  wait:
+    description:
+      - Wait until every listed gateway is C(available).
+      - A gateway that becomes C(failed) fails the module with its failure code and message.
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds to wait at most when I(wait=true).
+    type: int
+    default: 600
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - In check mode nothing is created or tagged. A gateway that would be created is returned with
+    I(subnet_id), I(vpc_id), I(tags), I(address_tags) and I(state=pending) only; an existing gateway
+    is returned as read, with the tags it would get. Check mode does not wait.
+"""
+
+EXAMPLES = r"""
+- name: One NAT gateway per availability zone, started without waiting
+  finproc.dr.ec2_vpc_nat_gateways:
+    vpc_id: vpc-0123456789abcdef0
+    gateways:
+      - subnet_id: subnet-0123456789abcdef0
+        tags:
+          Name: finproc-dev-nat-us-east-2a
+          App: finproc
+      - subnet_id: subnet-0123456789abcdef1
+        tags:
+          Name: finproc-dev-nat-us-east-2b
+          App: finproc
+  register: nat
+
+- name: The same, waiting until both are available
+  finproc.dr.ec2_vpc_nat_gateways:
+    vpc_id: vpc-0123456789abcdef0
+    gateways:
+      - subnet_id: subnet-0123456789abcdef0
+        tags:
+          Name: finproc-dev-nat-us-east-2a
+      - subnet_id: subnet-0123456789abcdef1
+        tags:
+          Name: finproc-dev-nat-us-east-2b
+    wait: true
+    wait_timeout: 900
+"""
+
+RETURN = r"""
+nat_gateways:
+  description:
+    - The NAT gateways in the order of I(gateways), as EC2 describes them (DescribeNatGateways),
+      tags as a dictionary; the same shape as the result of amazon.aws.ec2_vpc_nat_gateway_info.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    nat_gateway_id:
+      description: The ID of the NAT gateway. Absent in check mode for a gateway that would be created.
+      returned: when the gateway exists
+      type: str
+      sample: nat-0123456789abcdef0
+    subnet_id:
+      description: The subnet of the NAT gateway.
+      returned: always
+      type: str
+      sample: subnet-0123456789abcdef0
+    vpc_id:
+      description: The VPC of the NAT gateway.
+      returned: always
+      type: str
+      sample: vpc-0123456789abcdef0
+    state:
+      description: The state of the NAT gateway (C(pending) just after creation).
+      returned: always
+      type: str
+      sample: available
+    connectivity_type:
+      description: C(public) for a gateway with an Elastic IP.
+      returned: when the gateway exists
+      type: str
+      sample: public
+    create_time:
+      description: When the NAT gateway was created.
+      returned: when the gateway exists
+      type: str
+      sample: "2026-11-01T10:00:00+00:00"
+    failure_code:
+      description: Why the gateway failed.
+      returned: when the gateway failed
+      type: str
+      sample: Gateway.NotAttached
+    failure_message:
+      description: The message of the failure.
+      returned: when the gateway failed
+      type: str
+    nat_gateway_addresses:
+      description: The addresses of the NAT gateway.
+      returned: when the gateway exists
+      type: list
+      elements: dict
+      contains:
+        allocation_id:
+          description: The allocation ID of the Elastic IP.
+          type: str
+          sample: eipalloc-0123456789abcdef0
+        association_id:
+          description: The association ID of the Elastic IP.
+          type: str
+          sample: eipassoc-0123456789abcdef0
+        is_primary:
+          description: Whether this is the primary address.
+          type: bool
+          sample: true
+        network_interface_id:
+          description: The network interface of the gateway.
+          type: str
+          sample: eni-0123456789abcdef0
+        private_ip:
+          description: The private address of the gateway.
+          type: str
+          sample: 10.0.0.10
+        public_ip:
+          description: The Elastic IP.
+          type: str
+          sample: 203.0.113.10
+        status:
+          description: The status of the address.
+          type: str
+          sample: succeeded
+    tags:
+      description: The tags of the NAT gateway.
+      returned: always
+      type: dict
+      sample:
+        Name: finproc-dev-nat-us-east-2a
+    address_tags:
+      description:
+        - The tags of the gateway's Elastic IP (the primary address), as read or as written.
+        - Empty for a gateway without an Elastic IP.
+      returned: always
+      type: dict
+      sample:
+        Name: finproc-dev-nat-us-east-2a
+"""
+
+import hashlib
+
+try:
+    import botocore
+except ImportError:
+    pass
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+LIVE_STATES = ["pending", "available"]
+# Seconds between two DescribeNatGateways calls of the waiter.
+WAIT_DELAY = 5
+
+
+@AWSRetry.jittered_backoff()
+def describe_vpc_nat_gateways(client, vpc_id):
+    paginator = client.get_paginator("describe_nat_gateways")
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": LIVE_STATES}]
+    return paginator.paginate(Filter=filters).build_full_result()["NatGateways"]
+
+
+# A gateway just created may not be visible yet (eventual consistency): NotFound is retried too.
+@AWSRetry.jittered_backoff(catch_extra_error_codes=["NatGatewayNotFound"])
+def describe_nat_gateways_by_id(client, gateway_ids):
+    paginator = client.get_paginator("describe_nat_gateways")
+    return paginator.paginate(NatGatewayIds=gateway_ids).build_full_result()["NatGateways"]
+
+
+def check_gateways(module):
+    """Validation before any AWS call."""
+    if module.params["wait_timeout"] < 1:
+        module.fail_json(msg="wait_timeout must be at least 1 second")
+    seen, repeated = set(), []
+    for gateway in module.params["gateways"]:
+        subnet_id = gateway["subnet_id"]
+        if subnet_id in seen and subnet_id not in repeated:
+            repeated.append(subnet_id)
+        seen.add(subnet_id)
+    if repeated:
+        module.fail_json(msg="Each subnet_id may appear only once in gateways; repeated: %s" % ", ".join(repeated))
+
+
+def oldest_first(gateway):
+    created = gateway.get("CreateTime")
+    return (created is None, created or 0, gateway["NatGatewayId"])
+
+
+def pick_gateways(module, found):
+    """The gateway of each listed subnet (the oldest when there are several), by subnet ID."""
+    by_subnet = {}
+    for gateway in found:
+        by_subnet.setdefault(gateway.get("SubnetId"), []).append(gateway)
+    picked = {}
+    for wanted in module.params["gateways"]:
+        candidates = sorted(by_subnet.get(wanted["subnet_id"], []), key=oldest_first)
+        if not candidates:
+            continue
+        picked[wanted["subnet_id"]] = candidates[0]
+        if len(candidates) > 1:
+            module.warn(
+                "%d NAT gateways are on subnet %s (%s); using the oldest, %s"
+                % (
+                    len(candidates),
+                    wanted["subnet_id"],
+                    ", ".join(g["NatGatewayId"] for g in candidates),
+                    candidates[0]["NatGatewayId"],
+                )
+            )
+    return picked
+
+
+def allocation_id(gateway):
+    """The allocation ID of the gateway's (primary) Elastic IP, or None."""
+    addresses = [a for a in (gateway or {}).get("NatGatewayAddresses", []) if a.get("AllocationId")]
+    for address in addresses:
+        if address.get("IsPrimary"):
+            return address["AllocationId"]
+    return addresses[0]["AllocationId"] if addresses else None
+
+
+def describe_address_tags(module, client, allocation_ids):
+    """The tags of the Elastic IPs, by allocation ID (one DescribeAddresses call)."""
+    if not allocation_ids:
+        return {}
+    try:
+        addresses = client.describe_addresses(aws_retry=True, AllocationIds=allocation_ids)["Addresses"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="DescribeAddresses failed for %s" % ", ".join(allocation_ids))
+    return {a["AllocationId"]: boto3_tag_list_to_ansible_dict(a.get("Tags", [])) for a in addresses}
+
+
+def tag_specifications(resource_type, tags):
+    if not tags:
+        return {}
+    return {"TagSpecifications": [{"ResourceType": resource_type, "Tags": ansible_dict_to_boto3_tag_list(tags)}]}
+
+
+def client_token(vpc_id, subnet_id, allocation):
+    """The same request gives the same token, so a retried CreateNatGateway creates one gateway."""
+    return hashlib.sha256(("%s/%s/%s" % (vpc_id, subnet_id, allocation)).encode("utf-8")).hexdigest()[:64]
+
+
+def create_gateway(module, client, subnet_id, tags):
+    """Allocate an Elastic IP and create the NAT gateway on it; returns (gateway, address tags)."""
+    vpc_id = module.params["vpc_id"]
+    try:
+        allocation = client.allocate_address(aws_retry=True, Domain="vpc", **tag_specifications("elastic-ip", tags))[
+            "AllocationId"
+        ]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="AllocateAddress failed for the NAT gateway of %s" % subnet_id)
+    try:
+        gateway = client.create_nat_gateway(
+            aws_retry=True,
+            SubnetId=subnet_id,
+            AllocationId=allocation,
+            ClientToken=client_token(vpc_id, subnet_id, allocation),
+            **tag_specifications("natgateway", tags),
+        )["NatGateway"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        released = release_address(client, allocation)
+        module.fail_json_aws(
+            e,
+            msg="CreateNatGateway failed for %s; Elastic IP %s %s"
+            % (subnet_id, allocation, "released" if released is True else "NOT released: %s" % released),
+        )
+    return gateway, dict(tags)
+
+
+def release_address(client, allocation):
+    """True, or why the address could not be released."""
+    try:
+        client.release_address(aws_retry=True, AllocationId=allocation)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        return str(e)
+    return True
+
+
+def sync_tags(module, client, resource_id, current, wanted):
+    """Bring the tags of `resource_id` from `current` to `wanted`; returns (changed, tags after)."""
+    to_set, to_unset = compare_aws_tags(current, wanted, purge_tags=module.params["purge_tags"])
+    if not (to_set or to_unset):
+        return False, current
+    after = {key: value for key, value in current.items() if key not in to_unset}
+    after.update((key, str(value)) for key, value in to_set.items())
+    if module.check_mode:
+        return True, after
+    try:
+        if to_unset:
+            client.delete_tags(aws_retry=True, Resources=[resource_id], Tags=[{"Key": key} for key in to_unset])
+        if to_set:
+            client.create_tags(aws_retry=True, Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Tagging %s failed" % resource_id)
+    return True, after
+
+
+def wait_available(module, client, gateway_ids):
+    timeout = module.params["wait_timeout"]
+    attempts = max(1, -(-timeout // WAIT_DELAY))
+    try:
+        client.get_waiter("nat_gateway_available").wait(
+            NatGatewayIds=gateway_ids, WaiterConfig={"Delay": WAIT_DELAY, "MaxAttempts": attempts}
+        )
+    except botocore.exceptions.WaiterError as e:
+        last = e.last_response or {}
+        gateways = last.get("NatGateways", [])
+        broken = [g for g in gateways if g.get("State") in ("failed", "deleting", "deleted")]
+        if broken:
+            module.fail_json(
+                msg="NAT gateway(s) did not become available: %s"
+                % "; ".join(
+                    "%s on %s is %s: %s: %s"
+                    % (
+                        g["NatGatewayId"],
+                        g.get("SubnetId"),
+                        g.get("State"),
+                        g.get("FailureCode"),
+                        g.get("FailureMessage"),
+                    )
+                    for g in broken
+                ),
+                nat_gateways=[normalise(g) for g in gateways],
+            )
+        states = {g["NatGatewayId"]: g.get("State") for g in gateways}
+        pending = [i for i in gateway_ids if states.get(i) != "available"]
+        module.fail_json(
+            msg="Timed out after %d seconds waiting for NAT gateway(s) to become available: %s (%s)"
+            % (timeout, ", ".join("%s (%s)" % (i, states.get(i, "not found")) for i in pending), e),
+        )
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Waiting for NAT gateway(s) %s failed" % ", ".join(gateway_ids))
+
+
+def normalise(gateway):
+    result = camel_dict_to_snake_dict(gateway, ignore_list=["Tags"])
+    result["tags"] = boto3_tag_list_to_ansible_dict(gateway.get("Tags", []))
+    for key in ("create_time", "delete_time"):
+        if hasattr(result.get(key), "isoformat"):
+            result[key] = result[key].isoformat()
+    return result
+
+
+def diff_entry(gateway_id, tags, address_tags):
+    entry = {"tags": dict(tags), "address_tags": dict(address_tags)}
+    if gateway_id:
+        entry["nat_gateway_id"] = gateway_id
+    return entry
+
+
+def main():
+    argument_spec = dict(
+        vpc_id=dict(type="str", required=True),
+        gateways=dict(
+            type="list",
+            elements="dict",
+            required=True,
+            options=dict(
+                subnet_id=dict(type="str", required=True),
+                tags=dict(type="dict", default={}),
+            ),
+        ),
+        purge_tags=dict(type="bool", default=True),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=600),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    check_gateways(module)
+    if not params["gateways"]:
+        module.exit_json(changed=False, nat_gateways=[])
+
+    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        found = describe_vpc_nat_gateways(client, params["vpc_id"])
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="DescribeNatGateways failed for %s" % params["vpc_id"])
+    current = pick_gateways(module, found)
+    address_tags = describe_address_tags(module, client, [a for a in (allocation_id(g) for g in current.values()) if a])
+
+    changed = False
+    before, after = {}, {}
+    # Per subnet: [gateway as described or created, tags, address tags] as they are or will be.
+    state = {}
+    for wanted in params["gateways"]:
+        subnet_id = wanted["subnet_id"]
+        # As AWS stores them (ansible_dict_to_boto3_tag_list writes every value as a string).
+        tags = {key: str(value) for key, value in (wanted["tags"] or {}).items()}
+        gateway = current.get(subnet_id)
+        if gateway is None:
+            changed = True
+            if module.check_mode:
+                state[subnet_id] = [None, dict(tags), dict(tags)]
+            else:
+                created, eip_tags = create_gateway(module, client, subnet_id, tags)
+                state[subnet_id] = [created, dict(tags), eip_tags]
+            after[subnet_id] = diff_entry((state[subnet_id][0] or {}).get("NatGatewayId"), tags, tags)
+            continue
+
+        gateway_id = gateway["NatGatewayId"]
+        allocation = allocation_id(gateway)
+        gateway_tags = boto3_tag_list_to_ansible_dict(gateway.get("Tags", []))
+        eip_tags = address_tags.get(allocation, {}) if allocation else {}
+        before[subnet_id] = diff_entry(gateway_id, gateway_tags, eip_tags)
+        retagged, gateway_tags = sync_tags(module, client, gateway_id, gateway_tags, tags)
+        changed |= retagged
+        if allocation:
+            retagged, eip_tags = sync_tags(module, client, allocation, eip_tags, tags)
+            changed |= retagged
+        state[subnet_id] = [gateway, gateway_tags, eip_tags]
+        after[subnet_id] = diff_entry(gateway_id, gateway_tags, eip_tags)
+
+    waited = False
+    if params["wait"] and not module.check_mode:
+        pending = [g["NatGatewayId"] for g, _t, _a in state.values() if g and g.get("State") != "available"]
+        if pending:
+            wait_available(module, client, pending)
+            waited = True
+
+    if (changed or waited) and not module.check_mode:
+        ids = [g["NatGatewayId"] for g, _t, _a in state.values()]
+        try:
+            described = {g["NatGatewayId"]: g for g in describe_nat_gateways_by_id(client, ids)}
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg="DescribeNatGateways failed for %s" % ", ".join(ids))
+        for entry in state.values():
+            if entry[0]["NatGatewayId"] in described:
+                entry[0] = described[entry[0]["NatGatewayId"]]
+                entry[1] = boto3_tag_list_to_ansible_dict(entry[0].get("Tags", []))
+
+    result = []
+    for wanted in params["gateways"]:
+        gateway, tags, eip_tags = state[wanted["subnet_id"]]
+        if gateway is None:
+            entry = {"subnet_id": wanted["subnet_id"], "vpc_id": params["vpc_id"], "state": "pending"}
+        else:
+            entry = normalise(gateway)
+        entry["tags"] = tags
+        entry["address_tags"] = eip_tags
+        result.append(entry)
+    if module._diff:
+        module.exit_json(changed=changed, nat_gateways=result, diff={"before": before, "after": after})
+    module.exit_json(changed=changed, nat_gateways=result)
+
+
+if __name__ == "__main__":
+    main()
