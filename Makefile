@@ -66,12 +66,12 @@ integration: install emulator-up
 molecule: install
 	$(WITH_EMULATOR) molecule test --all
 
-# What needs no emulator runs two at a time, beside the emulator's own installation (mostly
-# downloading and unpacking); then the emulator's tests, one at a time (one emulator).
+# The emulator's own installation (mostly downloading and unpacking) starts first; beside it, what
+# needs no emulator runs two at a time. Then the emulator's tests, one at a time (one emulator).
 checks: lint unit
 
 test: install
-	$(MAKE) --no-print-directory -j2 --output-sync=target checks emulator-install
+	$(MAKE) --no-print-directory -j3 --output-sync=target emulator-install checks
 	$(MAKE) --no-print-directory integration molecule
 	@echo "== make test: every check passed"
 
