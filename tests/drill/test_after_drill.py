@@ -1,4 +1,4 @@
-"""After playbooks/failover_drill.yml on the emulator (molecule failover scenario, verify step).
+"""After playbooks/failover_drill.yml on the emulator (molecule failover scenario: side effect, then verify).
 
 The emulator cannot evaluate health checks nor answer Route53 TestDNSAnswer: the report must say
 so and give no RTO, while the RPO (DynamoDB replication) is measured for real. Everything the drill
