@@ -1,7 +1,10 @@
 """Stubbed clients shared by the module tests: each fails the test if a queued reply is left over."""
 
+import os
+
 import pytest
 from aws_stub import stubbed_client
+from moto import mock_aws
 
 
 def _stubbed(service):
@@ -54,3 +57,19 @@ def events():
 @pytest.fixture
 def route53():
     yield from _stubbed("route53")
+
+
+@pytest.fixture
+def moto_account(monkeypatch, tmp_path):
+    """In-process moto, with nothing of the machine's AWS set-up: no emulator endpoint, no real
+    credentials, no config file."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    with mock_aws():
+        yield

@@ -7,13 +7,11 @@ against the model. A request nobody queued fails, and the Stubber must be draine
 import copy
 import datetime
 import hashlib
-import os
 
 import boto3
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_nat_gateways
 from aws_stub import record_requests, run_module
-from moto import mock_aws
 
 VPC = "vpc-0123456789abcdef0"
 SUBNET_A, SUBNET_B = "subnet-0000000000000000a", "subnet-0000000000000000b"
@@ -410,17 +408,8 @@ def test_an_api_error_fails_with_the_step(ec2, monkeypatch, capsys):
 
 
 @pytest.fixture
-def moto_ec2(monkeypatch, tmp_path):
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)  # never an emulator's endpoint, nor real credentials
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-2")
+def moto_ec2(moto_account):
+    return boto3.client("ec2", region_name="us-east-2")
 
 
 def public_vpc(client):

@@ -1,13 +1,11 @@
 """ec2_vpc_subnets against a botocore Stubber (every request checked), and against moto in-process."""
 
 import copy
-import os
 
 import boto3
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_subnets
 from aws_stub import record_requests, run_module
-from moto import mock_aws
 
 VPC = "vpc-0123456789abcdef0"
 BY_VPC = {"Filters": [{"Name": "vpc-id", "Values": [VPC]}]}
@@ -420,16 +418,8 @@ MOTO_SUBNETS = [
 
 
 @pytest.fixture
-def moto_ec2(monkeypatch, tmp_path):
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)  # never an emulator's endpoint, nor real credentials
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    with mock_aws():
-        yield boto3.client("ec2", region_name="us-east-2")
+def moto_ec2(moto_account):
+    return boto3.client("ec2", region_name="us-east-2")
 
 
 def real_subnets(client, vpc_id):

@@ -6,7 +6,6 @@ the waits instant: sleeping advances the module's monotonic clock.
 """
 
 import json
-import os
 import socket
 import threading
 import time
@@ -19,7 +18,6 @@ from ansible_collections.amazon.aws.plugins.module_utils import modules as aws_m
 from ansible_collections.finproc.dr.plugins.modules import failover_probe
 from aws_stub import fake_clock, record_requests, run_module, stubbed_client
 from botocore.stub import ANY
-from moto import mock_aws
 
 HC_ID = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
 ZONE = "Z0123456789ABCDEFGHIJ"
@@ -630,16 +628,8 @@ def test_replication_needs_two_regions(dynamodb, monkeypatch, capsys, clock):
 
 # -- moto in-process -------------------------------------------------------------------------------
 @pytest.fixture
-def moto(monkeypatch, tmp_path):
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)  # never an emulator's endpoint, nor real credentials
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    with mock_aws():
-        yield
+def moto(moto_account):
+    return None
 
 
 def run_in_moto(capsys, args):

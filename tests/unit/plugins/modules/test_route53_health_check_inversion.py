@@ -5,14 +5,12 @@ against the model. A request nobody queued fails, and the Stubber must be draine
 """
 
 import json
-import os
 
 import boto3
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.finproc.dr.plugins.modules import route53_health_check_inversion as inversion
 from aws_stub import record_requests, run_module
-from moto import mock_aws
 
 HC_ID = "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d"
 BY_ID = {"HealthCheckId": HC_ID}
@@ -213,16 +211,8 @@ def test_other_errors_fail_with_the_operation(route53, monkeypatch, capsys):
 
 # -- moto in-process ---------------------------------------------------------------------------
 @pytest.fixture
-def moto(monkeypatch, tmp_path):
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)  # never an emulator's endpoint, nor real credentials
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    with mock_aws():
-        yield boto3.client("route53", region_name="us-east-1")
+def moto(moto_account):
+    return boto3.client("route53", region_name="us-east-1")
 
 
 def run_in_moto(capsys, inverted, health_check_id):
