@@ -627,11 +627,6 @@ def test_replication_needs_two_regions(dynamodb, monkeypatch, capsys, clock):
 
 
 # -- moto in-process -------------------------------------------------------------------------------
-@pytest.fixture
-def moto(moto_account):
-    return None
-
-
 def run_in_moto(capsys, args):
     with patch_module_args(dict(args, region="us-east-2")), pytest.raises(SystemExit) as exit_info:
         failover_probe.main()
@@ -646,7 +641,7 @@ def run_in_moto(capsys, args):
     ],
 )
 def test_moto_dns_failover_is_reported_unsupported(
-    moto, monkeypatch, capsys, clock, inverted, health_status, percent, health_seconds, polls
+    moto_account, monkeypatch, capsys, clock, inverted, health_status, percent, health_seconds, polls
 ):
     """moto 5.2.5 has no TestDNSAnswer (HTTP 404, code "404"), and its GetHealthCheckStatus always
     answers one checker with Success, the raw result, inverted or not: the Inverted flag read with
@@ -706,7 +701,7 @@ class Replicator(threading.Thread):
                 del self.pending[(key, action)]
 
 
-def test_moto_replication_with_a_lag_of_half_a_second(moto, capsys):
+def test_moto_replication_with_a_lag_of_half_a_second(moto_account, capsys):
     for region in ("us-east-2", "us-west-2"):
         boto3.client("dynamodb", region_name=region).create_table(
             TableName=TABLE,
@@ -731,7 +726,7 @@ def test_moto_replication_with_a_lag_of_half_a_second(moto, capsys):
         assert boto3.client("dynamodb", region_name=region).scan(TableName=TABLE)["Items"] == []
 
 
-def test_moto_replication_that_never_arrives(moto, capsys, clock):
+def test_moto_replication_that_never_arrives(moto_account, capsys, clock):
     for region in ("us-east-2", "us-west-2"):
         boto3.client("dynamodb", region_name=region).create_table(
             TableName=TABLE,
