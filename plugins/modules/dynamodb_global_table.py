@@ -22,6 +22,11 @@ description:
     region of the table, and tags on every replica.
   - AWS accepts one replica change per UpdateTable and none while the table is not ACTIVE, so
     replica changes are made one at a time, waiting for ACTIVE in between (I(wait_timeout)).
+  - Each replica's key is read from the replica's own DescribeTable in its region
+    (C(SSEDescription.KMSMasterKeyArn)), and only where that is missing from the home region's
+    C(Replicas[].KMSMasterKeyId). Keys are compared by key ID, so a converged table is never updated
+    whatever form AWS answers in. Where neither names a key, the replica's key is left as it is and
+    the module warns.
   - Replicas that are not listed are only removed with I(purge_replicas=true), since removing a
     replica deletes that region's copy of the data.
   - With I(state=absent) the module refuses to delete a table whose deletion protection is on,
@@ -187,7 +192,10 @@ table:
       description: Deletion protection in the home region.
       type: bool
 regions:
-  description: Per region of the table, its status and the settings this module manages.
+  description:
+    - Per region of the table, its status and the settings this module manages.
+    - C(kms_key_arn) is the key as the region's own DescribeTable names it (for a replica without
+      one, as the home region's C(Replicas[]) names it); the wanted key's ARN when it is the same key.
   returned: when the table exists
   type: dict
   sample:
@@ -235,6 +243,36 @@ POLL_SECONDS = 5
 NEW_REPLICA = {"deletion_protection": False, "point_in_time_recovery": False, "tags": {}, "arn": None}
 
 
+def key_id(reference):
+    """The key ID a key reference names without a KMS call: the last path element of a key ARN
+    (arn:aws:kms:<region>:<account>:key/<key-id>), or a bare key ID; None for an alias or nothing.
+
+    DynamoDB answers a table's key in more than one form: SSEDescription.KMSMasterKeyArn is "The
+    KMS key ARN used for the KMS encryption", while Replicas[].KMSMasterKeyId is only "The KMS key
+    of the replica that will be used for KMS encryption", format undocumented and optional
+    (Amazon DynamoDB API Reference, "SSEDescription" and "ReplicaDescription":
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html
+    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html;
+    the same text in botocore's dynamodb 2012-08-10 service model). It has been seen answering the
+    bare key ID (aws/aws-cdk#35136) and, per AWS Support, not being filled in at all
+    (hashicorp/terraform-provider-aws#37335). Keys are therefore compared by key ID.
+    """
+    if not reference:
+        return None
+    if reference.startswith("arn:"):
+        resource = reference.split(":", 5)[-1]
+        return resource.split("/", 1)[1] if resource.startswith("key/") else None
+    if reference.startswith("alias/"):
+        return None
+    return reference
+
+
+def same_key(found, wanted_arn):
+    """Whether a key reference as DynamoDB answered it names the wanted key (an ARN): same key ID."""
+    found_id = key_id(found)
+    return found_id is not None and found_id == key_id(wanted_arn)
+
+
 class GlobalTable(object):
     def __init__(self, module):
         self.module = module
@@ -244,6 +282,7 @@ class GlobalTable(object):
         self.clients = {}
         self.kms_clients = {}
         self.changes = []
+        self.wanted_keys = {}  # region -> wanted key ARN, once resolved (present only)
 
     # -- clients and calls ---------------------------------------------------------------------
     def ddb(self, region):
@@ -307,12 +346,18 @@ class GlobalTable(object):
             "arn": table["TableArn"],
         }
 
+    def key_in(self, region, found):
+        """The key as answered, or the wanted key ARN when both name the same key (one form in views)."""
+        wanted = self.wanted_keys.get(region)
+        return wanted if wanted and same_key(found, wanted) else found
+
     def current(self):
         table = self.describe(self.home)
         if table is None:
             return None, {}
         regions = {self.home: self.region_state(self.home, table)}
-        regions[self.home]["kms_key_arn"] = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+        home_key = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
+        regions[self.home]["kms_key_arn"] = self.key_in(self.home, home_key)
         for replica in table.get("Replicas", []):
             region = replica["RegionName"]
             if region == self.home:
@@ -322,7 +367,10 @@ class GlobalTable(object):
                 regions[region] = {"table_status": replica.get("ReplicaStatus"), "arn": None}
             else:
                 regions[region] = self.region_state(region, replica_table)
-            regions[region]["kms_key_arn"] = replica.get("KMSMasterKeyId")
+            # The replica's key from its own DescribeTable in its region (documented as the key
+            # ARN, see key_id); only where that says nothing, the home region's Replicas[] entry.
+            own = ((replica_table or {}).get("SSEDescription") or {}).get("KMSMasterKeyArn")
+            regions[region]["kms_key_arn"] = self.key_in(region, own or replica.get("KMSMasterKeyId"))
             regions[region]["replica_status"] = replica.get("ReplicaStatus")
         return table, regions
 
@@ -434,7 +482,7 @@ class GlobalTable(object):
                                       % (self.name, stream.get("StreamViewType")))
             update["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.params["stream_view_type"]}
         current_key = (table.get("SSEDescription") or {}).get("KMSMasterKeyArn")
-        if home_key and current_key != home_key:
+        if home_key and not same_key(current_key, home_key):
             update["SSESpecification"] = self.sse(home_key)
         if (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD") != self.params["table_class"]:
             update["TableClass"] = self.params["table_class"]
@@ -444,9 +492,12 @@ class GlobalTable(object):
                           **(update[key] if key == "BillingMode" else {key: update[key]}))
                 self.wait_active("updating " + key)
 
-    def converge_replicas(self, table, wanted):
+    def converge_replicas(self, table, wanted, regions):
+        """Replicas created, re-keyed and (with purge_replicas) deleted; `regions` as current() read them."""
         current = dict((r["RegionName"], r) for r in table.get("Replicas", []) if r["RegionName"] != self.home)
+        unknown = []
         for region, key in sorted(wanted.items()):
+            found = (regions.get(region) or {}).get("kms_key_arn")
             if region not in current:
                 create = {"RegionName": region}
                 if key:
@@ -455,12 +506,20 @@ class GlobalTable(object):
                     self.call(self.home, "update_table", "creating the replica in " + region, busy=True,
                               TableName=self.name, ReplicaUpdates=[{"Create": create}])
                     self.wait_active("creating the replica in " + region)
-            elif key and current[region].get("KMSMasterKeyId") != key and self.step(
+            elif key and not found:
+                unknown.append(region)  # unknown is not different: no update
+            elif key and not same_key(found, key) and self.step(
                     "change the KMS key of the replica in %s" % region):
                 self.call(self.home, "update_table", "changing the key of the replica in " + region, busy=True,
                           TableName=self.name,
                           ReplicaUpdates=[{"Update": {"RegionName": region, "KMSMasterKeyId": key}}])
                 self.wait_active("changing the key of the replica in " + region)
+        if unknown:
+            self.module.warn(
+                "table %s: DynamoDB reports no KMS key for the replica in %s (no SSEDescription.KMSMasterKeyArn "
+                "in that region's DescribeTable, no Replicas[].KMSMasterKeyId in %s's); its key was left as it is. "
+                "Check it: verify.yml's control table-sse-kms, or aws dynamodb describe-table in that region."
+                % (self.name, ", ".join(unknown), self.home))
         if self.params["purge_replicas"]:
             for region in sorted(set(current) - set(wanted)):
                 if self.step("delete replica in %s" % region):
@@ -546,6 +605,7 @@ class GlobalTable(object):
     def present(self):
         home_key = self.resolve_key(self.home, self.params.get("kms_key_id"))
         replicas = dict((region, self.resolve_key(region, key)) for region, key in self.wanted_replicas().items())
+        self.wanted_keys = dict((region, key) for region, key in dict(replicas, **{self.home: home_key}).items() if key)
         table, regions = self.current()
         before = self.view(table, regions)
         just_created = False
@@ -568,12 +628,13 @@ class GlobalTable(object):
         else:
             if table.get("TableStatus") != "ACTIVE" or any(
                     r.get("ReplicaStatus") != "ACTIVE" for r in table.get("Replicas", [])):
-                table = self.wait_active("waiting for a change already under way")
+                self.wait_active("waiting for a change already under way")
+                table, regions = self.current()  # the replicas' keys and settings as the change left them
             self.converge_table(table, home_key)
         if self.changes and not just_created and not self.module.check_mode:
             table = self.describe(self.home)
         before_replicas = len(self.changes)
-        self.converge_replicas(table, replicas)
+        self.converge_replicas(table, replicas, regions)
         if len(self.changes) != before_replicas and not self.module.check_mode:
             table, regions = self.current()
         for region in sorted(regions, key=lambda r: (r != self.home, r)):

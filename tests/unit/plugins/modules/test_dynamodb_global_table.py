@@ -700,6 +700,157 @@ def test_a_replica_alias_is_resolved_in_the_replica_region(aws, capsys):
     assert result["diff"]["after"]["regions"][WEST]["kms_key_arn"] == KEYS[WEST]
 
 
+# -- the replicas' keys ----------------------------------------------------------------------------
+# A replica's key is read from its own DescribeTable (SSEDescription.KMSMasterKeyArn, "The KMS key
+# ARN used for the KMS encryption"), and only where that is missing from the home region's
+# Replicas[].KMSMasterKeyId, whose format the API reference leaves open and which AWS may leave out
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html,
+# "ReplicaDescription - Amazon DynamoDB"; seen as a bare key ID in aws/aws-cdk#35136, empty in
+# hashicorp/terraform-provider-aws#37335). Keys are compared by key ID.
+OTHER_WEST = f"arn:aws:kms:{WEST}:{ACCOUNT}:key/5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"
+UNSET = object()
+
+
+def key_id(arn_of_key):
+    return arn_of_key.rsplit("/", 1)[1]
+
+
+def keyed(home_field=UNSET, own_key=UNSET):
+    """The home table (its Replicas[] entry for WEST holds `home_field`, None = left out) and the
+    replica's own table (its SSEDescription names `own_key`, None = no SSEDescription)."""
+    home = table(replicas={WEST: "ACTIVE"})
+    if home_field is None:
+        del home["Replicas"][0]["KMSMasterKeyId"]
+    elif home_field is not UNSET:
+        home["Replicas"][0]["KMSMasterKeyId"] = home_field
+    west = peer(WEST)
+    if own_key is None:
+        del west["SSEDescription"]
+    elif own_key is not UNSET:
+        west["SSEDescription"]["KMSMasterKeyArn"] = own_key
+    return home, west
+
+
+def keyed_reads(aws, home_field=UNSET, own_key=UNSET):
+    home, west = keyed(home_field, own_key)
+    reads(aws, HOME, home)
+    reads(aws, WEST, west)
+
+
+def change_west_key(aws):
+    """The one UpdateTable that re-keys the WEST replica (with the key ARN), and the wait for ACTIVE."""
+    update = {"Update": {"RegionName": WEST, "KMSMasterKeyId": KEYS[WEST]}}
+    update_table(aws, HOME, {"ReplicaUpdates": [update]}, table(status="UPDATING", replicas={WEST: "UPDATING"}))
+    describe(aws, HOME, table(replicas={WEST: "ACTIVE"}))
+
+
+KEY_WARNING = "reports no KMS key for the replica in us-west-2"
+
+
+def key_warnings(result):
+    """The module's warnings about unknown replica keys (a warning is a str, or a dict in newer ansible-core)."""
+    texts = [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+    return [text for text in texts if KEY_WARNING in text]
+
+
+@pytest.mark.parametrize(
+    "home_field, own_key",
+    [
+        (UNSET, UNSET),  # both the key ARN
+        (key_id(KEYS[WEST]), UNSET),  # the home region answers the key ID (aws/aws-cdk#35136)
+        (None, UNSET),  # the home region leaves the field out (terraform-provider-aws#37335)
+        (OTHER_WEST, UNSET),  # a stale or odd home answer: the replica's own description decides
+        (key_id(KEYS[WEST]), None),  # no SSEDescription in the replica's region: the home's key ID
+        (KEYS[WEST], None),  # ... or its key ARN
+    ],
+    ids=["arn-arn", "home-key-id", "home-missing", "home-other", "no-own-sse-home-key-id", "no-own-sse-home-arn"],
+)
+def test_a_converged_replica_key_is_not_updated_whatever_form_aws_answers_in(aws, capsys, home_field, own_key):
+    keyed_reads(aws, home_field, own_key)
+
+    result, code = run(capsys, ARGS, diff=True)
+
+    assert code == 0, result.get("msg")
+    assert result["changed"] is False
+    assert result["changes"] == []
+    assert aws.writes() == []
+    assert aws.calls == region_reads(HOME) + region_reads(WEST)  # no other call: the replica is read anyway
+    assert result["regions"][WEST]["kms_key_arn"] == KEYS[WEST]  # the same key, shown in one form
+    assert result["diff"]["before"] == result["diff"]["after"]
+    assert key_warnings(result) == []
+
+
+def test_a_replica_key_given_as_key_id_is_resolved_once_and_compared_by_key_id(aws, capsys):
+    aws.kms(WEST).add_response("describe_key", key_metadata(WEST), {"KeyId": key_id(KEYS[WEST])})
+    keyed_reads(aws, home_field=key_id(KEYS[WEST]))
+
+    result, code = run(capsys, args(replicas=[{"region_name": WEST, "kms_key_id": key_id(KEYS[WEST])}]))
+
+    assert code == 0, result.get("msg")
+    assert result["changed"] is False
+    assert [c for c in aws.calls if c[0] == "kms"] == [("kms", WEST, "DescribeKey")]
+
+
+@pytest.mark.parametrize(
+    "home_field, own_key",
+    [
+        (UNSET, OTHER_WEST),  # the replica's own description names another key (the home's still the old)
+        (KEYS[WEST], OTHER_WEST),  # ... even where the home region's field names the wanted one
+        (key_id(OTHER_WEST), None),  # no SSEDescription in the replica's region, the home names another key
+    ],
+    ids=["own-other", "own-other-home-wanted", "no-own-sse-home-other-key-id"],
+)
+def test_a_real_key_change_is_one_update_with_the_key_arn(aws, capsys, home_field, own_key):
+    if home_field is UNSET:
+        home_field = OTHER_WEST
+    keyed_reads(aws, home_field, own_key)
+    change_west_key(aws)
+    settled(aws)  # the read after the replica change
+    settled(aws)  # the final read
+
+    result, code = run(capsys, ARGS, diff=True)
+
+    assert code == 0, result.get("msg")
+    assert result["changed"] is True
+    assert result["changes"] == ["change the KMS key of the replica in us-west-2"]
+    assert aws.writes() == [(HOME, "UpdateTable")]
+    assert aws.params(HOME, "UpdateTable") == [
+        dict(BY_NAME, ReplicaUpdates=[{"Update": {"RegionName": WEST, "KMSMasterKeyId": KEYS[WEST]}}])
+    ]
+    assert result["diff"]["before"]["regions"][WEST]["kms_key_arn"] in (OTHER_WEST, key_id(OTHER_WEST))
+    assert result["diff"]["after"]["regions"][WEST]["kms_key_arn"] == KEYS[WEST]
+
+
+def test_check_mode_lists_the_key_change_and_writes_nothing(aws, capsys):
+    keyed_reads(aws, own_key=OTHER_WEST)
+
+    result, code = run(capsys, ARGS, check_mode=True, diff=True)
+
+    assert code == 0, result.get("msg")
+    assert result["changed"] is True
+    assert result["changes"] == ["change the KMS key of the replica in us-west-2"]
+    assert aws.writes() == []
+    assert aws.calls == region_reads(HOME) + region_reads(WEST)
+    assert result["diff"]["before"]["regions"][WEST]["kms_key_arn"] == OTHER_WEST
+    assert result["diff"]["after"]["regions"] == {HOME: region_view(HOME), WEST: region_view(WEST)}
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check-mode"])
+def test_a_replica_key_nobody_reports_is_left_alone_with_one_warning(aws, capsys, check_mode):
+    keyed_reads(aws, home_field=None, own_key=None)
+
+    result, code = run(capsys, ARGS, check_mode=check_mode, diff=True)
+
+    assert code == 0, result.get("msg")
+    assert result["changed"] is False  # unknown is not different
+    assert result["changes"] == []
+    assert aws.writes() == []
+    warnings = key_warnings(result)
+    assert len(warnings) == 1, result.get("warnings")
+    assert "table-sse-kms" in warnings[0]
+    assert result["regions"][WEST]["kms_key_arn"] is None
+
+
 # -- absent ----------------------------------------------------------------------------------------
 ABSENT = {"name": NAME, "state": "absent"}
 
