@@ -453,6 +453,8 @@ def evaluate_policy(document, request):
         effect = statement.get("Effect")
         if effect not in ("Allow", "Deny"):
             raise ValueError("statement Effect must be Allow or Deny, not %r" % (effect,))
+        for name in statement.get("Condition") or {}:
+            _parse_operator(name)  # a typo raises even when the statement does not otherwise match
         try:
             how = _statement_applies(statement, request, variables)
         except _Unresolved:
