@@ -50,8 +50,11 @@ options:
         failover record, needed with more than one secondary), C(health_check_path),
         C(health_check_interval_seconds) (10 or 30), C(health_check_failure_threshold) (1 to 10),
         C(dns_record_ttl_seconds) (0 to 86400), C(dns_resolver_allowance_seconds) (0 to 3600),
-        C(tls_policy), C(alb_idle_timeout_seconds) (1 to 4000) and C(alb_deletion_protection)
-        (a boolean).
+        C(tls_policy), C(alb_idle_timeout_seconds) (1 to 4000), C(alb_deletion_protection)
+        (a boolean), C(alb_access_logs_enabled) (a boolean, true when absent) and
+        C(alb_access_log_retention_days) (1 to 36500, 400 when absent); with access logs on, the
+        log bucket C(<name_prefix>-<account>-<region>-alb-logs) of every region must fit in 63
+        characters.
       - Monitoring key C(alarm_email_addresses) (optional, a list of e-mail addresses that the
         alarm topics subscribe).
       - Numbers must be integers (a string of digits is refused, as for the other settings).
@@ -90,6 +93,11 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 NAME_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]\Z")
 # "<prefix>-alb" and "<prefix>-app" (load balancer, target group) must fit in 32 characters.
 NAME_PREFIX_MAX_FOR_ELB = 32 - len("-alb")
+# The ALB access-log bucket <prefix>-<account>-<region>-alb-logs: an account id has 12 digits, and
+# a bucket name at most 63 characters (S3 user guide, "General purpose bucket naming rules").
+ACCESS_LOG_BUCKET_SUFFIX = "-alb-logs"
+ACCOUNT_ID_LENGTH = 12
+BUCKET_NAME_MAX = 63
 # Route53 health checks run every 10 or every 30 seconds, nothing else.
 HEALTH_CHECK_INTERVALS = (10, 30)
 # The ALB policies with TLS 1.3 that are at least as strict as ELBSecurityPolicy-TLS13-1-2-2021-06
@@ -186,7 +194,8 @@ def _is_int(value):
 # Whole-number settings: `-e name=180` on the command line arrives as the string '180'.
 NUMERIC_SETTINGS = ("rto_target_seconds", "rpo_target_seconds", "app_port", "log_retention_days",
                     "health_check_interval_seconds", "health_check_failure_threshold",
-                    "dns_record_ttl_seconds", "dns_resolver_allowance_seconds", "alb_idle_timeout_seconds")
+                    "dns_record_ttl_seconds", "dns_resolver_allowance_seconds", "alb_idle_timeout_seconds",
+                    "alb_access_log_retention_days")
 
 
 def _numbers(settings):
@@ -432,6 +441,36 @@ def _check_settings(problems, settings):
                 problems.append("dr_alarm_email_addresses: %r is not an e-mail address" % (address,))
 
 
+def _check_access_logs(problems, settings, regions):
+    """The ALB access logs: on or off, their retention, and a log bucket name S3 accepts."""
+    enabled = settings.get("alb_access_logs_enabled", True)
+    if isinstance(enabled, str) and enabled.lower() in ("true", "false"):
+        enabled = enabled.lower() == "true"
+    if not isinstance(enabled, bool):
+        problems.append("dr_alb_access_logs_enabled must be true or false, got %r" % (enabled,))
+        return
+    if not enabled:
+        return
+    retention = settings.get("alb_access_log_retention_days", 400)
+    if not _is_int(retention) or not 1 <= retention <= 36500:
+        problems.append("dr_alb_access_log_retention_days must be a whole number from 1 to 36500, got %r"
+                        % (retention,))
+    prefix = settings.get("name_prefix")
+    if not isinstance(prefix, str) or not NAME_PREFIX_RE.match(prefix) or len(prefix) > NAME_PREFIX_MAX_FOR_ELB:
+        return  # already a problem of its own
+    for record in regions:
+        region = record.get("region")
+        if not isinstance(region, str) or not region:
+            continue
+        length = len(prefix) + 1 + ACCOUNT_ID_LENGTH + 1 + len(region) + len(ACCESS_LOG_BUCKET_SUFFIX)
+        if length > BUCKET_NAME_MAX:
+            problems.append(
+                "host %s: the access-log bucket %s-<account>-%s%s would have %d characters; S3 allows at most %d: "
+                "shorten dr_app_name or dr_environment by %d, or set dr_alb_access_logs_enabled: false"
+                % (record.get("host"), prefix, region, ACCESS_LOG_BUCKET_SUFFIX, length, BUCKET_NAME_MAX,
+                   length - BUCKET_NAME_MAX))
+
+
 def _check_dns(problems, settings, regions):
     """The hosted zone, the service name in it, and which secondary takes the failover record."""
     zone = settings.get("dns_zone_name")
@@ -523,6 +562,7 @@ def preflight_problems(regions, settings):
                                 % (host_a, vpc_a, host_b, vpc_b))
 
     _check_settings(problems, settings)
+    _check_access_logs(problems, settings, regions)
     _check_dns(problems, settings, regions)
     _check_endpoints(problems, settings.get("endpoints"))
     return problems

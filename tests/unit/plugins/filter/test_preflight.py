@@ -686,3 +686,56 @@ def test_whole_numbers_given_on_the_command_line_as_strings_are_read_as_numbers(
         " = 210 s, more than dr_rto_target_seconds 180 s; lower dr_health_check_interval_seconds or"
         " dr_health_check_failure_threshold, or raise the target"
     ]
+
+
+def test_the_access_log_bucket_name_must_fit_in_63_characters():
+    # finproc-xxxxxxxxxxxxxxxxxxxx (28) + -<12 digits>- + ap-southeast-2 (14) + -alb-logs (9) = 65
+    prefix = "finproc-" + "x" * 20
+    records = regions(
+        west__region="ap-southeast-2",
+        west__azs=["ap-southeast-2a", "ap-southeast-2b"],
+        west__certificate_source="request",
+        west__certificate_arn="",
+    )
+    assert preflight_problems(records, settings(name_prefix=prefix)) == [
+        "host us-west-2: the access-log bucket %s-<account>-ap-southeast-2-alb-logs would have 65 characters; "
+        "S3 allows at most 63: shorten dr_app_name or dr_environment by 2, or set dr_alb_access_logs_enabled: "
+        "false" % prefix
+    ]
+    # Two characters shorter fits exactly; without access logs there is no such bucket.
+    assert preflight_problems(records, settings(name_prefix="finproc-" + "x" * 18)) == []
+    assert preflight_problems(records, settings(name_prefix=prefix, alb_access_logs_enabled=False)) == []
+    assert preflight_problems(records, settings(name_prefix=prefix, alb_access_logs_enabled="false")) == []
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"alb_access_logs_enabled": "yes"}, "dr_alb_access_logs_enabled must be true or false, got 'yes'"),
+        ({"alb_access_logs_enabled": None}, "dr_alb_access_logs_enabled must be true or false, got None"),
+        (
+            {"alb_access_log_retention_days": 0},
+            "dr_alb_access_log_retention_days must be a whole number from 1 to 36500, got 0",
+        ),
+        (
+            {"alb_access_log_retention_days": "a year"},
+            "dr_alb_access_log_retention_days must be a whole number from 1 to 36500, got 'a year'",
+        ),
+    ],
+)
+def test_each_access_log_setting_problem_is_named(changes, expected):
+    assert problems_with(**changes) == [expected]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"alb_access_logs_enabled": True},
+        {"alb_access_logs_enabled": "True"},
+        {"alb_access_log_retention_days": 1},
+        {"alb_access_log_retention_days": "365"},
+        {"alb_access_logs_enabled": False, "alb_access_log_retention_days": 0},
+    ],
+)
+def test_sound_access_log_settings_pass(changes):
+    assert problems_with(**changes) == []
