@@ -448,6 +448,16 @@ def paginate(client, operation, **params):
     return client.get_paginator(operation).paginate(**params).build_full_result()
 
 
+def key_id_of(reference):
+    """The key ID in a key ARN (its last path element) or a bare key ID; None for an alias or nothing."""
+    if not reference:
+        return None
+    if reference.startswith("arn:"):
+        resource = reference.split(":", 5)[-1]
+        return resource.split("/", 1)[1] if resource.startswith("key/") else None
+    return None if reference.startswith("alias/") else reference
+
+
 def key_matches(reference, key, alias):
     """Whether `reference` (key ARN, key ID, alias name or alias ARN) names `key` (KeyMetadata)."""
     if not reference or not key:
@@ -1022,29 +1032,28 @@ class Controls(object):
         s = self.stack
         table = s.need_table()
         key = s.need_key()
-        sse = table.get("SSEDescription")
-        if sse:
-            where = "DescribeTable in %s" % s.region
-            found = sse.get("KMSMasterKeyArn")
-            problems = []
-            if sse.get("Status") != "ENABLED" or sse.get("SSEType") != "KMS":
-                problems.append("SSE %s %s, wanted KMS ENABLED" % (sse.get("SSEType"), sse.get("Status")))
-        elif s.region != s.primary_region:
+        # The region's own DescribeTable first (SSEDescription.KMSMasterKeyArn, "The KMS key ARN used
+        # for the KMS encryption"); only where it names no key, the primary's Replicas[].KMSMasterKeyId,
+        # whose format is not documented (a key ARN or a bare key ID): Amazon DynamoDB API Reference,
+        # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html and
+        # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicaDescription.html.
+        sse = table.get("SSEDescription") or {}
+        where = "DescribeTable in %s" % s.region
+        found = sse.get("KMSMasterKeyArn")
+        problems = []
+        if sse and (sse.get("Status") != "ENABLED" or sse.get("SSEType") != "KMS"):
+            problems.append("SSE %s %s, wanted KMS ENABLED" % (sse.get("SSEType"), sse.get("Status")))
+        if not found and s.region != s.primary_region:
             primary = s.table(s.primary_region)
             replica = [r for r in (primary or {}).get("Replicas") or [] if r.get("RegionName") == s.region]
-            where = "Replicas[].KMSMasterKeyId of the table in %s (DescribeTable in %s has no SSEDescription)" % (
-                s.primary_region, s.region)
+            where = "Replicas[].KMSMasterKeyId of the table in %s (DescribeTable in %s has no %s)" % (
+                s.primary_region, s.region, "SSEDescription.KMSMasterKeyArn" if sse else "SSEDescription")
             found = replica[0].get("KMSMasterKeyId") if replica else None
-            problems = []
             if not replica:
                 problems.append("the table in %s lists no replica in %s" % (s.primary_region, s.region))
-        else:
-            where = "DescribeTable in %s" % s.region
-            found = None
-            problems = []
         if not found and not problems:
             problems.append("no KMS key (an AWS owned key encrypts the table)")
-        elif found and not key_matches(found, key, s.alias):
+        elif found and not key_matches(found, key, s.alias) and key_id_of(found) != key["KeyId"]:
             problems.append("encrypted with %s" % found)
         if problems:
             yield table["TableArn"], False, "%s, wanted %s (read from %s)" % ("; ".join(problems), key["Arn"], where)

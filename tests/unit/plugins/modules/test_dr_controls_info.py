@@ -792,6 +792,33 @@ class TestTheIntactStack:
         (sse,) = by_id(result, "table-sse-kms")
         assert f"encrypted with {stack[PRIMARY].key}, wanted {stack[SECONDARY].key}" in sse["detail"]
 
+    def test_a_replica_key_is_read_from_its_own_description_first_and_compared_by_key_id(
+        self, stack, monkeypatch, capsys
+    ):
+        """SSEDescription.KMSMasterKeyArn of the region's own DescribeTable decides; the primary's
+        Replicas[].KMSMasterKeyId (format undocumented: a key ARN or a bare key ID, API reference
+        "ReplicaDescription - Amazon DynamoDB") only where that names no key, compared by key ID."""
+        # The primary's field names another key: the replica's own description wins.
+        result, _code, _calls = run(
+            stack, monkeypatch, capsys, SECONDARY, replies=replicas(stack, key=stack[PRIMARY].key)
+        )
+        (sse,) = by_id(result, "table-sse-kms")
+        assert sse["passed"], sse
+        assert sse["detail"].endswith(f"(read from DescribeTable in {SECONDARY})")
+
+        # An SSEDescription without its key ARN: the primary's field, here the bare key ID.
+        primary_reply = replicas(stack, key=stack[SECONDARY].key.rsplit("/", 1)[1])["DescribeTable"]
+
+        def mend(region, parsed):
+            primary_reply(region, parsed)
+            if region == SECONDARY:
+                parsed["Table"]["SSEDescription"].pop("KMSMasterKeyArn")
+
+        result, _code, _calls = run(stack, monkeypatch, capsys, SECONDARY, replies={"DescribeTable": mend})
+        (sse,) = by_id(result, "table-sse-kms")
+        assert sse["passed"], sse
+        assert "has no SSEDescription.KMSMasterKeyArn" in sse["detail"]
+
     def test_only_the_controls_asked_for_are_evaluated(self, stack, monkeypatch, capsys):
         result, code, calls = run(stack, monkeypatch, capsys, PRIMARY, controls=["bucket-versioning", "rto-budget"])
         assert code == 0 and result["passed"] is True
