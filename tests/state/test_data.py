@@ -89,8 +89,10 @@ def test_the_bucket_is_versioned_encrypted_private_and_tls_only(aws, expected):
     tls = policy["DenyInsecureTransport"]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert policy["DenyUploadsNotEncryptedWithKms"]["Effect"] == "Deny"
-    assert policy["DenyUploadsWithAnotherKey"]["Condition"]["StringNotEqualsIfExists"] == {
-        "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn(aws, expected)
+    # Denied only when the header is present and wrong: an upload without SSE headers gets the default encryption.
+    assert policy["DenyUploadsWithAnotherKey"]["Condition"] == {
+        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+        "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn(aws, expected)},
     }
     lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert [r["NoncurrentVersionExpiration"]["NoncurrentDays"] for r in lifecycle] == [90]
@@ -131,7 +133,8 @@ def test_the_replication_role_names_its_buckets_and_keys(aws, expected, all_expe
     role = iam.get_role(RoleName=role_name)["Role"]
     trust = role["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "s3.amazonaws.com"}]
-    assert trust[0]["Condition"]["ArnEquals"]["aws:SourceArn"] == f"arn:aws:s3:::{_bucket(aws, expected)}"
+    # No aws:SourceArn/aws:SourceAccount: AWS does not document that S3 sends them (replication_trust.json.j2).
+    assert "Condition" not in trust[0]
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["replicate-named-buckets"]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
     policy = iam.get_role_policy(RoleName=role_name, PolicyName="replicate-named-buckets")["PolicyDocument"]

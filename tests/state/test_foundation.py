@@ -31,7 +31,7 @@ def test_kms_key_rotates_and_its_policy_is_scoped(aws, expected):
         "AccountControl",
         "CloudWatchLogsOfThisAccountAndRegion",
         "ServicesOfThisRegion",
-        "AlarmsAndEventsPublishToEncryptedTopics",
+        "CloudWatchAlarmsPublishToEncryptedTopics",
     }
     region = expected["region"]
     assert sids["CloudWatchLogsOfThisAccountAndRegion"]["Principal"] == {"Service": f"logs.{region}.amazonaws.com"}
