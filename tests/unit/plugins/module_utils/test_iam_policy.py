@@ -340,6 +340,14 @@ CONDITION_CASES = [
         False,
     ),
     ("ArnLike, not an ARN", {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::*"}}, {"aws:SourceArn": "finproc"}, False),
+    # "Each of the six colon-delimited components of the ARN is checked separately": the * of the
+    # region segment cannot swallow the account segment.
+    (
+        "ArnLike, a * stays in its segment",
+        {"ArnLike": {"aws:SourceArn": f"arn:aws:sns:us-*:{ACCT}:alarms"}},
+        {"aws:SourceArn": f"arn:aws:sns:us-east-2:{OTHER}:{ACCT}:alarms"},
+        False,
+    ),
     (
         "ArnLike is case-sensitive",
         {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::FINPROC*"}},
@@ -386,9 +394,16 @@ CONDITION_CASES = [
         {"t": "2025-12-31T23:00:00Z"},
         True,
     ),
+    (
+        "Date, the offset counts",
+        {"DateLessThanEquals": {"t": "2026-01-01T00:00:00+01:00"}},
+        {"t": "2025-12-31T23:30:00Z"},
+        False,
+    ),
     ("DateGreaterThanEquals", {"DateGreaterThanEquals": {"t": "2026-01-01"}}, {"t": "2025-12-31T23:00:00Z"}, False),
     ("DateNotEquals, missing key is true", {"DateNotEquals": {"t": "2026-01-01"}}, {}, True),
     ("Date, missing key", {"DateLessThan": {"t": "2026-01-01"}}, {}, False),
+    ("a boolean context value is the text 'true'", {"StringEquals": {"k": "true"}}, {"k": True}, True),
     ("Bool 'true' against True", {"Bool": {"aws:SecureTransport": "true"}}, {"aws:SecureTransport": True}, True),
     ("Bool 'true' against 'false'", {"Bool": {"aws:SecureTransport": "true"}}, {"aws:SecureTransport": "false"}, False),
     ("Bool JSON true against 'true'", {"Bool": {"aws:SecureTransport": True}}, {"aws:SecureTransport": "true"}, True),
@@ -437,6 +452,9 @@ CONDITION_CASES = [
     ("Null false, present", {"Null": {"k": "false"}}, {"k": "v"}, True),
     ("Null false, missing", {"Null": {"k": "false"}}, {}, False),
     ("Null JSON true, missing", {"Null": {"k": True}}, {}, True),
+    # An empty value counts as null ("Multivalued context key examples": a Null false check keeps
+    # "missing context keys or context keys with empty values" from evaluating to true).
+    ("Null false, empty value", {"Null": {"aws:TagKeys": "false"}}, {"aws:TagKeys": []}, False),
     # Set operators ("Single-valued vs. multivalued context keys").
     (
         "ForAllValues, every value listed",
@@ -502,6 +520,7 @@ CONDITION_CASES = [
     # Policy variables ("IAM policy elements: Variables and tags").
     ("variable", {"StringEquals": {"k": "${aws:username}"}}, {"k": "alice", "aws:username": "alice"}, True),
     ("variable, other value", {"StringEquals": {"k": "${aws:username}"}}, {"k": "bob", "aws:username": "alice"}, False),
+    ("variable that cannot be resolved: no match", {"StringEquals": {"k": "${aws:username}"}}, {"k": ""}, False),
     ("variable, default value", {"StringEquals": {"k": "${aws:username, 'nobody'}"}}, {"k": "nobody"}, True),
     ("variable, default with a quote", {"StringEquals": {"k": "${x, 'it''s'}"}}, {"k": "it's"}, True),
     (
