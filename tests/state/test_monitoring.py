@@ -197,6 +197,7 @@ def test_the_topic_is_encrypted_and_every_alarm_notifies_it_both_ways(aws, expec
     prefix = names["alarm_prefix"]
     peers = [r for r in _table_regions(all_expected) if r != expected["region"]]
     wanted = {"self", "service-name", "lambda-errors"}
+    wanted |= {"heartbeat-write"} if peers else set()
     wanted |= {f"endpoint-{p['region']}" for p in all_expected}
     wanted |= {
         f"{kind}-{peer}"
@@ -235,6 +236,26 @@ def test_the_alarms_watch_the_monitor_metrics_against_the_rpo_target(aws, expect
         "Target": "load-balancer",
     }
     assert (endpoint["ComparisonOperator"], endpoint["Threshold"]) == ("LessThanThreshold", 1.0)
+    # CloudWatch user guide, "Configuring how CloudWatch alarms treat missing data"
+    # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html): with
+    # `missing` an alarm without data goes to INSUFFICIENT_DATA, which notifies nobody; `breaching` raises it.
+    heartbeat_write = alarms.get(prefix + "heartbeat-write")
+    if heartbeat_write is not None:
+        assert (heartbeat_write["Namespace"], heartbeat_write["MetricName"], heartbeat_write["Statistic"]) == (
+            namespace,
+            "HeartbeatWriteFailed",
+            "Maximum",
+        )
+        assert {d["Name"]: d["Value"] for d in heartbeat_write["Dimensions"]} == {
+            "Region": expected["region"],
+            "Target": "global-table",
+        }
+        assert (heartbeat_write["ComparisonOperator"], heartbeat_write["Threshold"]) == (
+            "GreaterThanOrEqualToThreshold",
+            1.0,
+        )
+        assert heartbeat_write["Period"] == this["Period"]
+        assert heartbeat_write["TreatMissingData"] == "missing"  # a silent monitor is the self alarm's
     for name, alarm in alarms.items():
         if "-replication-lag-" in name:
             assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == (
@@ -242,6 +263,9 @@ def test_the_alarms_watch_the_monitor_metrics_against_the_rpo_target(aws, expect
                 "ReplicationLagSeconds",
                 rpo,
             )
+            assert alarm["TreatMissingData"] == "breaching", f"{name}: a lag not measured must raise the alarm"
+        if "-heartbeat-age-" in name:
+            assert alarm["TreatMissingData"] == "breaching", f"{name}: no heartbeat of the peer must raise it"
         if "-dynamodb-replication-latency-" in name:
             dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
             assert alarm["Namespace"] == "AWS/DynamoDB" and alarm["Threshold"] == rpo * 1000
@@ -278,6 +302,8 @@ def test_the_dashboard_shows_the_alarms_and_the_monitor_metrics(aws, expected):
     ):
         assert (namespace, metric) in shown, f"dashboard does not show {metric}"
     assert ("AWS/Lambda", "Errors") in shown
+    if any(name.endswith("-heartbeat-write") for name in _alarms(aws, expected)):
+        assert (namespace, "HeartbeatWriteFailed") in shown, "dashboard does not show HeartbeatWriteFailed"
 
 
 # --- The handler, in-process, with the deployed configuration -------------------------------------
@@ -382,3 +408,6 @@ def test_the_handler_with_the_deployed_configuration_puts_the_metrics_the_alarms
         lag = _metric(aws, namespace, "ReplicationLagSeconds", peer, "global-table", since)
         assert lag, f"no replication lag measured into {peer}: {summary}"
         assert max(p["Maximum"] for p in lag) < float(expected["rpo_target_seconds"])
+    if json.loads(env["FINPROC_PEER_REGIONS"]):  # what the heartbeat-write alarm watches
+        written = _metric(aws, namespace, "HeartbeatWriteFailed", expected["region"], "global-table", since)
+        assert written and max(p["Maximum"] for p in written) == 0, f"heartbeat write failed: {summary}"
