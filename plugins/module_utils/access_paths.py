@@ -110,6 +110,10 @@ DOCS = {
         "https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html",
         "PutObject (x-amz-server-side-encryption-aws-kms-key-id)",
     ),
+    "elb-access-logs": (
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html",
+        "Enable access logs for your Application Load Balancer (Step 2: Attach a policy to your S3 bucket)",
+    ),
     "s3-multipart": (
         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html#mpuAndPermissions",
         "Uploading and copying objects using multipart upload: Multipart upload API and permissions",
@@ -188,6 +192,8 @@ class Names(object):
         self.flow_log_group = "/" + self.prefix.replace("-", "/") + "/vpc-flow-logs"
         self.monitoring_topic = self.prefix + "-monitoring"
         self.dns_topic = self.prefix + "-dns-health"
+        self.alb_access_logs = stack.get("alb_access_logs", True)
+        self.alb_access_logs_prefix = stack.get("alb_access_logs_prefix") or "alb"
 
     def arn(self, service, region, resource, account=True):
         return "arn:%s:%s:%s:%s:%s" % (self.partition, service, region, self.account if account else "", resource)
@@ -225,8 +231,10 @@ def access_paths(stack):
 
     stack: {partition, account_id, name_prefix, monitoring_namespace, application_log_group,
     metrics_region, metrics_key_arn (when the metrics region is not one of the regions),
-    regions: [{region, dr_role, kms_key_arn, bucket_name (default
-    <prefix>-<account>-<region>), health_check_id (optional), flow_log_id (optional)}]}.
+    alb_access_logs (default true), alb_access_logs_prefix (default "alb"),
+    regions: [{region, dr_role, kms_key_arn, bucket_name (default <prefix>-<account>-<region>),
+    alb_log_bucket_name (default <prefix>-<account>-<region>-alb-logs), health_check_id
+    (optional), flow_log_id (optional)}]}.
     Returns [AccessPath] in a stable order.
     """
     n = Names(stack)
@@ -546,14 +554,55 @@ def _upload_paths(n):
     return paths
 
 
-def _alb_log_paths(n):
-    """ALB access-log delivery into the log bucket.
+# The Elastic Load Balancing account of each Region "available before August 2022", to which the
+# access-log bucket policy grants s3:PutObject; every other Region delivers with the service
+# principal logdelivery.elasticloadbalancing.amazonaws.com. ELB user guide, "Enable access logs for
+# your Application Load Balancer", Step 2 "Attach a policy to your S3 bucket". The load_balancing
+# role keeps the same table (load_balancing_elb_account_ids); a unit test holds them equal.
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+ELB_ACCOUNTS = {
+    "us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+    "us-west-2": "797873946194", "af-south-1": "098369216593", "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580", "ap-south-1": "718504428378", "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887", "ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667", "eu-north-1": "897822967062", "me-south-1": "076674570225",
+    "sa-east-1": "507241528517", "us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
+}
 
-    TODO(H5): the log bucket and its policy template are being added by the load_balancing role
-    (issue 11, "ALB access logs"); its rows (the ELB delivery principal PutObject into
-    <bucket>/<prefix>/AWSLogs/<account>/... over TLS allowed, another prefix refused) go here.
-    """
-    return []
+
+def elb_log_delivery_principal(partition, region):
+    """Who writes a region's ALB access logs (the ELB account's root, or the service principal)."""
+    if region in ELB_ACCOUNTS:
+        return "arn:%s:iam::%s:root" % (partition, ELB_ACCOUNTS[region])
+    return ELB_LOG_DELIVERY_SERVICE
+
+
+def _alb_log_paths(n):
+    """ALB access-log delivery into each region's log bucket (roles/load_balancing)."""
+    if not n.alb_access_logs:
+        return []
+    paths = []
+    for r in n.regions:
+        region = r["region"]
+        bucket = r.get("alb_log_bucket_name") or "%s-%s-%s-alb-logs" % (n.prefix, n.account, region)
+        base = "alb-logs:%s" % region
+        logs = "%s/%s/AWSLogs/%s/elasticloadbalancing/%s/2026/01/01/probe.log.gz" % (
+            n.bucket_arn(bucket), n.alb_access_logs_prefix, n.account, region)
+        elsewhere = "%s/elsewhere/AWSLogs/%s/probe.log.gz" % (n.bucket_arn(bucket), n.account)
+        # The bucket policy lets the delivery principal s3:PutObject under
+        # <prefix>/AWSLogs/<account>/ (the page's policy); nothing else, and nothing without TLS.
+        for name, resource, tls, expect in (("deliver", logs, True, True),
+                                            ("refused:another-prefix", elsewhere, True, False),
+                                            ("refused:plain-http", logs, False, False)):
+            paths.append(AccessPath(
+                "%s:%s" % (base, name), region, "Elastic Load Balancing delivers the access logs of %s (%s)"
+                % (region, name), "elb-access-logs", "s3:PutObject", resource,
+                elb_log_delivery_principal(n.partition, region), {"aws:SecureTransport": tls},
+                resource_policy=("bucket-policy", bucket), expect=expect))
+    return paths
 
 
 class PathResult(object):

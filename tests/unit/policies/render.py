@@ -192,6 +192,11 @@ class Stack:
             docs[("trust", role)] = render("network", "flow_logs_trust.json.j2", network)
             docs[("role-policy", role, ap.FLOW_LOGS_POLICY)] = render("network", "flow_logs_policy.json.j2", network)
             docs[("function-policy", region)] = self.function_policy(region)
+            load_balancing = self.variables("load_balancing", region)
+            log_bucket = "%s-%s-%s-alb-logs" % (prefix, ACCOUNT, region)
+            docs[("bucket-policy", log_bucket)] = render(
+                "load_balancing", "access_logs_bucket_policy.json.j2", load_balancing
+            )
             topic = "arn:%s:sns:%s:%s:%s-monitoring" % (PARTITION, region, ACCOUNT, prefix)
             docs[("topic-policy", topic)] = self.default_topic_policy(topic)
         if METRICS not in self.regions:
@@ -240,6 +245,12 @@ class Stack:
             ],
         }
 
+    def alb_access_logs_prefix(self):
+        variables = self.variables("load_balancing", self.regions[0])
+        return Templar(loader=_LOADER, variables=variables).template(
+            trust_as_template("{{ load_balancing_access_logs_prefix }}")
+        )
+
     def description(self):
         """The stack as access_paths() takes it."""
         monitoring = self.variables("monitoring", self.regions[0])
@@ -253,6 +264,7 @@ class Stack:
             "application_log_group": templar.template(trust_as_template("{{ monitoring_application_log_group }}")),
             "metrics_region": METRICS,
             "metrics_key_arn": key_arn(METRICS),
+            "alb_access_logs_prefix": self.alb_access_logs_prefix(),
             "regions": [
                 {
                     "region": r,
