@@ -136,6 +136,91 @@ def test_the_listener_certificate_lives_in_the_region_and_covers_the_service(aws
     assert service in names or f"*.{parent}" in names, f"{names} do not cover {service}"
 
 
+# ALB access logs (the defaults of roles/load_balancing, unless the expected settings say otherwise).
+ACCESS_LOG_PREFIX = "alb"
+ACCESS_LOG_RETENTION_DAYS = 400
+# The Elastic Load Balancing account that delivers the logs in the regions of the test inventories
+# (ELB user guide, "Enable access logs for your Application Load Balancer", Step 2, "Regions available
+# before August 2022": https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+ELB_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-2": "797873946194",
+    "eu-west-1": "156460612806",
+}
+
+
+def _account(aws):
+    return aws.sts.get_caller_identity()["Account"]
+
+
+def _access_log_bucket(aws, expected):
+    return f"{expected['name_prefix']}-{_account(aws)}-{expected['region']}-alb-logs"
+
+
+def test_the_load_balancer_delivers_its_access_logs_to_the_region_log_bucket(aws, expected):
+    alb = _alb(aws, expected)
+    attributes = {
+        a["Key"]: a["Value"]
+        for a in aws.elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]
+    }
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == _access_log_bucket(aws, expected)
+    assert attributes["access_logs.s3.prefix"] == expected.get("alb_access_logs_prefix", ACCESS_LOG_PREFIX)
+
+
+def test_the_access_log_bucket_is_sse_s3_versioned_private_and_kept_for_the_retention(aws, expected):
+    bucket = _access_log_bucket(aws, expected)
+    s3 = aws.s3
+    assert s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") in (expected["region"], None)
+    # SSE-S3: the only encryption ALB log delivery supports (ELB user guide, "Enable access logs for
+    # your Application Load Balancer", Step 1).
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules] == ["AES256"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert [r["ObjectOwnership"] for r in ownership] == ["BucketOwnerEnforced"]
+    rules = [r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] if r["Status"] == "Enabled"]
+    assert len(rules) == 1, f"expected one enabled lifecycle rule, got {rules}"
+    rule = rules[0]
+    assert rule.get("Filter", {}).get("Prefix", rule.get("Prefix", "")) == ""
+    assert rule["Expiration"]["Days"] == int(expected.get("alb_access_log_retention_days", ACCESS_LOG_RETENTION_DAYS))
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+    assert_tagged(
+        f"bucket {bucket}", tags_of({"Tags": s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}), expected, name=bucket
+    )
+
+
+def test_the_access_log_bucket_admits_only_elb_log_delivery_under_its_prefix_over_tls(aws, expected):
+    bucket = _access_log_bucket(aws, expected)
+    arn = f"arn:aws:s3:::{bucket}"
+    statements = {s["Sid"]: s for s in json.loads(aws.s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
+    assert set(statements) == {"DenyInsecureTransport", "AllowElbAccessLogDelivery"}
+    deny = statements["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert sorted(deny["Resource"]) == [arn, f"{arn}/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    allow = statements["AllowElbAccessLogDelivery"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Action"] == "s3:PutObject"
+    prefix = expected.get("alb_access_logs_prefix", ACCESS_LOG_PREFIX)
+    assert allow["Resource"] == f"{arn}/{prefix}/AWSLogs/{_account(aws)}/*"
+    region = expected["region"]
+    if region in ELB_ACCOUNTS:
+        assert allow["Principal"] == {"AWS": f"arn:aws:iam::{ELB_ACCOUNTS[region]}:root"}
+    else:
+        assert allow["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert "Condition" not in allow
+
+
 def _zone_id(expected):
     route53 = Aws(METRICS_REGION).route53
     zones = [
