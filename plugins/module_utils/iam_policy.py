@@ -52,14 +52,8 @@ __all__ = ["Request", "PolicyResult", "Decision", "evaluate_policy", "is_allowed
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _VARIABLE = re.compile(r"^\s*([^,\s]+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?$")
 _TOKENS = re.compile(r"\$\{([^}]*)\}|[*?]|[^$*?]+|\$")
-_POLICY_NAMES = {
-    "kms": "key policy",
-    "s3": "bucket policy",
-    "sns": "topic policy",
-    "sqs": "queue policy",
-    "lambda": "function policy",
-    "iam": "trust policy",
-}
+_POLICY_NAMES = {"kms": "key policy", "s3": "bucket policy", "sns": "topic policy", "sqs": "queue policy",
+                 "lambda": "function policy", "iam": "trust policy"}
 
 
 class _Unresolved(Exception):
@@ -146,11 +140,7 @@ class PolicyResult:
 
     def __repr__(self):
         return "PolicyResult(%s, allow=%r, deny=%r, delegated=%r)" % (
-            self.decision,
-            self.allow,
-            self.deny,
-            self.delegated,
-        )
+            self.decision, self.allow, self.deny, self.delegated)
 
 
 class Decision:
@@ -536,17 +526,14 @@ def is_allowed(request, identity_policies=(), resource_policy=None, resource_typ
             return Decision(True, "allowed by %s and %s" % (id_text, _describe(resource_name, labels)), by)
         return Decision(True, "allowed by " + id_text, allowed_by=id_by)
     if request.is_service:
-        return Decision(
-            False,
-            "no statement of the %s allows %s (a service principal has no identity policy)" % (resource_name, what),
-        )
-    if res_delegated or (cross and res_allow):
-        labels = res_allow or res_delegated
-        return Decision(
-            False,
-            "%s delegates to IAM in account %s, but no identity policy allows %s"
-            % (_describe(resource_name, labels), request.account, what),
-        )
+        return Decision(False, "no statement of the %s allows %s (a service principal has no identity policy)"
+                        % (resource_name, what))
+    if res_allow:  # across accounts, the principal's own account must allow it too
+        return Decision(False, "%s allows it, but across accounts an identity policy of account %s must allow %s too"
+                        % (_describe(resource_name, res_allow), request.account, what))
+    if res_delegated:
+        return Decision(False, "%s delegates to IAM in account %s, but no identity policy allows %s"
+                        % (_describe(resource_name, res_delegated), request.account, what))
     if resource_type == "kms":
         extra = " (%s allows it, but without the key policy that has no effect)" % id_text if id_by else ""
         return Decision(False, "no statement of the key policy allows %s%s" % (what, extra))

@@ -970,9 +970,20 @@ IS_ALLOWED_CASES = [
         TOPIC_FOR_OTHER,
         None,
         False,
-        f"topic policy statement Publisher delegates to IAM in account {OTHER}, but no identity policy allows"
-        f" sns:Publish on {TOPIC} for {OTHER_ACCOUNT_ROLE}",
+        f"topic policy statement Publisher allows it, but across accounts an identity policy of account {OTHER}"
+        f" must allow sns:Publish on {TOPIC} for {OTHER_ACCOUNT_ROLE} too",
         [],
+        [],
+    ),
+    (
+        "cross-account: the topic policy delegates to the other account",
+        Request("sns:Publish", TOPIC, OTHER_ACCOUNT_ROLE),
+        PUBLISH_IDENTITY,
+        doc(resource_statement({"AWS": OTHER}, sid="OtherAccount")),
+        None,
+        True,
+        "allowed by identity policy publish statement Pub and topic policy statement OtherAccount",
+        ["publish:Pub", "topic policy:OtherAccount"],
         [],
     ),
     (
