@@ -72,7 +72,8 @@ description:
     and on C(OK), with actions enabled; the topic is encrypted with the region's key; the set holds
     at least C(self), C(lambda-errors), C(service-name), C(endpoint-<region>) for every region of
     I(peers), and C(replication-lag-<region>) for every other region, whose threshold is
-    I(rpo_target_seconds). On the primary, a second entry - in I(metrics_region), the alarms
+    I(rpo_target_seconds) and which treats missing data as breaching, and C(heartbeat-write) when
+    there is another region. On the primary, a second entry - in I(metrics_region), the alarms
     C(<name_prefix>-<region>-endpoint-unhealthy) of every region notify the topic
     C(<name_prefix>-dns-health) the same way, and that topic is encrypted with the key
     C(alias/<name_prefix>) of I(metrics_region).
@@ -1458,6 +1459,7 @@ class Controls(object):
         wanted = ["self", "lambda-errors", "service-name"]
         wanted += ["endpoint-" + p["region"] for p in s.peers]
         wanted += ["replication-lag-" + region for region in s.other_regions]
+        wanted += ["heartbeat-write"] if s.other_regions else []
         missing = [s.alarm_prefix + name for name in wanted if s.alarm_prefix + name not in by_name]
         problems = self.topic_problems(topic_arn, s.region)
         if missing:
@@ -1467,6 +1469,13 @@ class Controls(object):
             if alarm is not None and alarm.get("Threshold") != self.params["rpo_target_seconds"]:
                 problems.append("%s: threshold %s s, wanted the RPO target %d s" % (
                     alarm["AlarmName"], alarm.get("Threshold"), self.params["rpo_target_seconds"]))
+            # A lag that is not measured must raise the RPO alarm: CloudWatch user guide, "Configuring
+            # how CloudWatch alarms treat missing data",
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html:
+            # with `missing` an alarm without data goes to INSUFFICIENT_DATA and notifies nobody.
+            if alarm is not None and alarm.get("TreatMissingData", "missing") != "breaching":
+                problems.append("%s: TreatMissingData %s, wanted breaching" % (
+                    alarm["AlarmName"], alarm.get("TreatMissingData", "missing")))
         problems.extend(self.action_problems(alarms, topic_arn))
         if problems:
             return topic_arn, False, "; ".join(problems)

@@ -212,6 +212,7 @@ def monitoring_alarm_names(region):
     others = [r for r in REGIONS if r != region]
     destinations = others if ROLES[region] == "primary" else [PRIMARY]
     names = ["self", "service-name", "lambda-errors"] + [f"endpoint-{r}" for r in REGIONS]
+    names += ["heartbeat-write"] if others else []
     for peer in others:
         names += [f"replication-lag-{peer}", f"heartbeat-age-{peer}", f"dynamodb-replication-latency-{peer}"]
     for destination in destinations:
@@ -219,11 +220,12 @@ def monitoring_alarm_names(region):
     return [f"{PREFIX}-{region}-monitor-{n}" for n in names]
 
 
-def put_alarm(region, name, topic, threshold=1.0, actions=True, ok_actions=True, tags=True):
+def put_alarm(region, name, topic, threshold=1.0, actions=True, ok_actions=True, tags=True, missing=None):
+    lag = "-replication-lag-" in name
     request = dict(
         AlarmName=name,
         Namespace=NAMESPACE,
-        MetricName="ReplicationLagSeconds" if "-replication-lag-" in name else "EndpointHealthy",
+        MetricName="ReplicationLagSeconds" if lag else "EndpointHealthy",
         Statistic="Maximum",
         Period=240,
         EvaluationPeriods=1,
@@ -231,6 +233,7 @@ def put_alarm(region, name, topic, threshold=1.0, actions=True, ok_actions=True,
         ComparisonOperator="GreaterThanThreshold",
         AlarmActions=[topic] if actions else [],
         OKActions=[topic] if ok_actions else [],
+        TreatMissingData=missing or ("breaching" if lag else "missing"),
     )
     if tags:
         request["Tags"] = tag_list()
@@ -1234,6 +1237,30 @@ BREAKS = [
         {},
         {"alarm-actions"},
         f"missing alarms: {PREFIX}-{SECONDARY}-monitor-replication-lag-{PRIMARY}",
+    ),
+    (
+        "the heartbeat-write alarm missing",
+        SECONDARY,
+        lambda s: client("cloudwatch", SECONDARY).delete_alarms(
+            AlarmNames=[f"{PREFIX}-{SECONDARY}-monitor-heartbeat-write"]
+        ),
+        {},
+        {"alarm-actions"},
+        f"missing alarms: {PREFIX}-{SECONDARY}-monitor-heartbeat-write",
+    ),
+    (
+        "a replication-lag alarm that stays silent without data",
+        SECONDARY,
+        lambda s: put_alarm(
+            SECONDARY,
+            f"{PREFIX}-{SECONDARY}-monitor-replication-lag-{PRIMARY}",
+            s[SECONDARY].topic,
+            threshold=60.0,
+            missing="missing",
+        ),
+        {},
+        {"alarm-actions"},
+        f"{PREFIX}-{SECONDARY}-monitor-replication-lag-{PRIMARY}: TreatMissingData missing, wanted breaching",
     ),
     (
         "a health-check alarm missing in the metrics region",
