@@ -264,7 +264,7 @@ def _string_ic(p, v, r):
 _POSITIVE = {
     "StringEquals": lambda p, v, r: _literal(p, r) == v,
     "StringEqualsIgnoreCase": _string_ic,
-    "StringLike": lambda p, v, r: _glob_match(p, v, r),
+    "StringLike": _glob_match,
     "ArnEquals": _arn_like,  # ArnEquals and ArnLike compare the same way (condition operators page)
     "ArnLike": _arn_like,
     "Bool": lambda p, v, r: _literal(p, r).lower() == v.lower(),
@@ -292,7 +292,7 @@ _NEGATED = {
 
 def _parse_operator(name):
     """'ForAnyValue:StringLikeIfExists' -> (set qualifier or None, positive op, negated, if_exists)."""
-    qualifier, _, operator = name.rpartition(":")
+    qualifier, operator = name.rpartition(":")[::2]
     if qualifier not in ("", "ForAllValues", "ForAnyValue"):
         raise ValueError("unknown condition set operator %r in %r" % (qualifier, name))
     if_exists = operator.endswith("IfExists") and operator != "IfExists"
