@@ -1,7 +1,7 @@
 """A stack's life: a new tag value re-tags everything and duplicates nothing; destroy.yml is refused
 without the typed confirmation; with it, nothing of the stack is left but the data (table, buckets
-with their replication, keys) and the hosted zone (delegated from its parent), emptied of the
-stack's records; with destroy_data, the data goes too and the keys' deletion is scheduled."""
+with their replication, keys, ALB access-log buckets) and the hosted zone (delegated from its
+parent), emptied of the stack's records; with destroy_data, the data goes too and the keys' deletion is scheduled."""
 
 import json
 
@@ -20,8 +20,8 @@ def without_zone(state, environment):
 
 
 def without_data(state, environment):
-    """A snapshot less what destroy keeps: keys, tables, buckets and their replication roles, the
-    application's log group, the zone."""
+    """A snapshot less what destroy keeps: keys, tables, buckets (data and ALB access logs) and the
+    replication roles, the application's log group, the zone."""
     kept = {}
     application_logs = f"/finproc/{environment}/application"
     for key, value in without_zone(state, environment).items():
@@ -115,7 +115,13 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     # The zone is kept (delegated from its parent), with nothing of the stack left in it.
     assert f"{environment_name}.finproc.example." in after["global"]["hosted_zones"]
     assert not [r for r in after["global"]["records"] if environment_name in r]
-    assert len([b for b in after["buckets"] if f"finproc-{environment_name}-" in b]) == len(REGIONS)
+    # The data buckets and the ALB access-log buckets (audit evidence) are kept.
+    kept_buckets = [b for b in after["buckets"] if f"finproc-{environment_name}-" in b]
+    log_buckets = [b for b in kept_buckets if b.endswith("-alb-logs")]
+    account = boto3.client("sts", region_name=REGIONS[0]).get_caller_identity()["Account"]
+    assert sorted(log_buckets) == sorted(f"finproc-{environment_name}-{account}-{r}-alb-logs" for r in REGIONS)
+    assert len(kept_buckets) == 2 * len(REGIONS), kept_buckets
+    assert "kept (audit evidence)" in destroyed.stdout
 
     again = run_site(
         inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"
@@ -129,6 +135,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         playbook="playbooks/destroy.yml",
     )
     assert with_data.returncode == 0, with_data.stdout[-4000:]
+    assert not [b for b in snapshot()["buckets"] if f"finproc-{environment_name}-" in b], "buckets left"
     for region in REGIONS:
         kms = boto3.client("kms", region_name=region)
         alias = next(
