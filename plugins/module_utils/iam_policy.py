@@ -9,7 +9,8 @@ request context. SCPs, permission boundaries, session policies, ACLs and grants 
 
 AWS documentation this follows (IAM User Guide unless said otherwise):
 - "Policy evaluation logic": an explicit deny in any policy wins; within one account an allow in
-  the identity policy or in the resource policy is enough.
+  the identity policy or in the resource policy is enough, but "IAM role trust policies and KMS key
+  policies are exceptions to this logic, because they must explicitly allow access for principals".
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 - "Cross-account policy evaluation logic": across accounts both sides must allow.
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
@@ -52,8 +53,8 @@ __all__ = ["Request", "PolicyResult", "Decision", "evaluate_policy", "is_allowed
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _VARIABLE = re.compile(r"^\s*([^,\s]+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?$")
 _TOKENS = re.compile(r"\$\{([^}]*)\}|[*?]|[^$*?]+|\$")
-_POLICY_NAMES = {"kms": "key policy", "s3": "bucket policy", "sns": "topic policy", "sqs": "queue policy",
-                 "lambda": "function policy", "iam": "trust policy"}
+_POLICY_NAMES = {"kms": "key policy", "trust": "trust policy", "s3": "bucket policy", "sns": "topic policy",
+                 "sqs": "queue policy", "lambda": "function policy"}
 
 
 class _Unresolved(Exception):
@@ -476,11 +477,19 @@ def _describe(policy, labels):
 
 
 def is_allowed(request, identity_policies=(), resource_policy=None, resource_type=None):
-    """Would AWS allow the request, given the principal's identity policies and the resource's
-    policy? resource_type "kms" (or a KMS key ARN as resource) selects key-policy semantics."""
+    """Would AWS allow the request, given the principal's identity policies and the resource's policy?
+
+    resource_type "kms" (key policy) or "trust" (role trust policy) selects the semantics of a policy
+    that must allow; None takes them from the resource ARN (a KMS key; an IAM role with an sts:
+    action), else a generic resource policy.
+    """
     parts = _arn_parts(request.resource) if request.resource != "*" else None
-    if resource_type is None and parts and parts[2] == "kms":
-        resource_type = "kms"  # a KMS key always has key-policy semantics
+    if resource_type is None and parts:
+        if parts[2] == "kms":
+            resource_type = "kms"
+        elif parts[2] == "iam" and parts[5].startswith("role/") and request.action.lower().startswith("sts:"):
+            resource_type = "trust"
+    strict = resource_type in ("kms", "trust")  # the resource policy itself must allow
     if isinstance(identity_policies, dict) and "Statement" not in identity_policies:
         named = list(identity_policies.items())
     else:
@@ -514,13 +523,13 @@ def is_allowed(request, identity_policies=(), resource_policy=None, resource_typ
     what = "%s on %s for %s" % (request.action, request.resource, request.principal)
     cross = bool(parts and parts[4] and request.account and parts[4] != request.account)
 
-    if resource_type == "kms" and resource is None:
-        return Decision(False, "no key policy was given; a KMS key's key policy must allow %s" % what)
+    if strict and resource is None:
+        return Decision(False, "no %s was given, and only it can allow %s" % (resource_name, what))
     if res_allow and not cross:
         return Decision(True, "allowed by " + _describe(resource_name, res_allow), allowed_by=res_by)
     resource_ok = res_allow or res_delegated
-    if id_by and (resource_ok or (resource_type != "kms" and not cross)):
-        if resource_ok and (resource_type == "kms" or cross):
+    if id_by and (resource_ok or not (strict or cross)):
+        if resource_ok and (strict or cross):
             labels = res_allow or res_delegated
             by = id_by + ["%s:%s" % (resource_name, s) for s in labels]
             return Decision(True, "allowed by %s and %s" % (id_text, _describe(resource_name, labels)), by)
@@ -534,9 +543,9 @@ def is_allowed(request, identity_policies=(), resource_policy=None, resource_typ
     if res_delegated:
         return Decision(False, "%s delegates to IAM in account %s, but no identity policy allows %s"
                         % (_describe(resource_name, res_delegated), request.account, what))
-    if resource_type == "kms":
-        extra = " (%s allows it, but without the key policy that has no effect)" % id_text if id_by else ""
-        return Decision(False, "no statement of the key policy allows %s%s" % (what, extra))
+    if strict:
+        extra = " (%s allows it, but without the %s that has no effect)" % (id_text, resource_name) if id_by else ""
+        return Decision(False, "no statement of the %s allows %s%s" % (resource_name, what, extra))
     if cross and id_by:
         return Decision(False, "no statement of the %s allows %s across accounts" % (resource_name, what))
     if resource is None:

@@ -702,7 +702,98 @@ TOPIC_FOR_OTHER = doc(
 )
 PUBLISH_IDENTITY = {"publish": doc({"Sid": "Pub", "Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC})}
 
+# Role trust policies, like key policies, must allow: an identity policy alone cannot ("Policy
+# evaluation logic": "IAM role trust policies and KMS key policies are exceptions to this logic,
+# because they must explicitly allow access for principals").
+TARGET_ROLE = f"arn:aws:iam::{ACCT}:role/finproc-dr-monitor"
+ASSUME = {"deploy": doc({"Sid": "Assume", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": TARGET_ROLE})}
+TRUST_LAMBDA = doc(
+    {"Sid": "Lambda", "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+)
+TRUST_ACCOUNT = doc({"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "sts:AssumeRole"})
+TRUST_ROLE = doc({"Sid": "App", "Effect": "Allow", "Principal": {"AWS": ROLE}, "Action": "sts:AssumeRole"})
+ASSUME_WHAT = f"sts:AssumeRole on {TARGET_ROLE} for {ROLE}"
+
 IS_ALLOWED_CASES = [
+    (
+        "trust: an identity allow alone cannot assume a role trusting only Lambda",
+        Request("sts:AssumeRole", TARGET_ROLE, ROLE),
+        ASSUME,
+        TRUST_LAMBDA,
+        None,
+        False,
+        f"no statement of the trust policy allows {ASSUME_WHAT} (identity policy deploy statement Assume"
+        " allows it, but without the trust policy that has no effect)",
+        [],
+        [],
+    ),
+    (
+        "trust: the service it trusts",
+        Request("sts:AssumeRole", TARGET_ROLE, "lambda.amazonaws.com"),
+        {},
+        TRUST_LAMBDA,
+        None,
+        True,
+        "allowed by trust policy statement Lambda",
+        ["trust policy:Lambda"],
+        [],
+    ),
+    (
+        "trust: the account root + an identity allow",
+        Request("sts:AssumeRole", TARGET_ROLE, ROLE),
+        ASSUME,
+        TRUST_ACCOUNT,
+        None,
+        True,
+        "allowed by identity policy deploy statement Assume and trust policy statement Account",
+        ["deploy:Assume", "trust policy:Account"],
+        [],
+    ),
+    (
+        "trust: the account root alone",
+        Request("sts:AssumeRole", TARGET_ROLE, ROLE),
+        {},
+        TRUST_ACCOUNT,
+        "trust",
+        False,
+        f"trust policy statement Account delegates to IAM in account {ACCT},"
+        f" but no identity policy allows {ASSUME_WHAT}",
+        [],
+        [],
+    ),
+    (
+        "trust: naming the role, no identity policy needed",
+        Request("sts:AssumeRole", TARGET_ROLE, ROLE),
+        {},
+        TRUST_ROLE,
+        None,
+        True,
+        "allowed by trust policy statement App",
+        ["trust policy:App"],
+        [],
+    ),
+    (
+        "trust: no trust policy given",
+        Request("sts:AssumeRole", TARGET_ROLE, ROLE),
+        ASSUME,
+        None,
+        "trust",
+        False,
+        f"no trust policy was given, and only it can allow {ASSUME_WHAT}",
+        [],
+        [],
+    ),
+    (
+        "an IAM role as a resource of a non-sts action is no trust question",
+        Request("iam:PassRole", TARGET_ROLE, ROLE),
+        {"pass": doc({"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": TARGET_ROLE})},
+        None,
+        None,
+        True,
+        "allowed by identity policy pass statement Pass",
+        ["pass:Pass"],
+        [],
+    ),
     # id, request, identity policies, resource policy, resource_type, allowed, reason, allowed_by, denied_by
     (
         "kms: root statement + identity allow",
@@ -793,7 +884,7 @@ IS_ALLOWED_CASES = [
         None,
         "kms",
         False,
-        f"no key policy was given; a KMS key's key policy must allow {WHAT}",
+        f"no key policy was given, and only it can allow {WHAT}",
         [],
         [],
     ),
