@@ -30,6 +30,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.finproc.dr.plugins.module_utils.iam_policy import Request, is_allowed
+
 # What the roles name (roles/*/vars/main.yml, roles/*/defaults/main.yml); dr_controls_info and the
 # tests take every name from here.
 TABLE_SUFFIX = "-transactions"
@@ -620,15 +622,13 @@ class PathResult(object):
     def detail(self):
         wanted = "allowed" if self.path.expect else "refused"
         found = "allowed" if self.allowed else "refused"
-        return "%s %s on %s: %s, wanted %s - %s (AWS: %s, %s)" % (
+        return "%s %s on %s: %s, wanted %s: %s (AWS: %s, %s)" % (
             self.path.principal, self.path.action, self.path.resource, found, wanted, self.reason,
             self.path.doc_title, self.path.doc_url)
 
 
 def evaluate_path(path, resolve):
     """PathResult of one path; resolve(reference) -> document (dict or JSON) or None when absent."""
-    from ansible_collections.finproc.dr.plugins.module_utils.iam_policy import Request, is_allowed
-
     missing = []
     identity = {}
     for reference in path.identity:

@@ -91,6 +91,16 @@ description:
     target group, table, bucket, function, schedule rule, topics, monitoring alarms, log groups,
     health check) - every resource carries I(required_tags) with their values and
     C(finproc:stack=<name_prefix>); the detail names the resources missing a tag.
+  - C(access-path:<path id>) (with I(access_paths)) one entry per permission path of the region
+    listed by C(plugins/module_utils/access_paths.py) (S3 replication of SSE-KMS objects with
+    bucket keys to and from the region, the monitor's heartbeat items and the KMS keys DynamoDB
+    uses for it, CloudWatch alarms publishing to the encrypted topics, CloudWatch Logs and VPC flow
+    logs using the key and the log groups, EventBridge invoking the monitor, the application's
+    uploads into the bucket, ALB access-log delivery) - evaluated with
+    C(plugins/module_utils/iam_policy.py) on the live documents (inline role policies, trust
+    policies, key policies read by alias in each region, bucket policies, topic policies, the
+    function's resource policy): each path is allowed, or refused, exactly as the AWS page it
+    cites requires; the detail names the deciding statements and the page.
 author:
   - finproc.dr maintainers (@finproc)
 options:
@@ -200,9 +210,26 @@ options:
         live. Only the primary checks them.
     type: str
     default: us-east-1
+  access_paths:
+    description:
+      - Evaluate the C(access-path:<path id>) controls when I(controls) is empty (or names
+        C(access-paths)).
+    type: bool
+    default: true
+  alb_access_logs:
+    description:
+      - Whether the load balancers deliver access logs (the C(alb-access-logs) control and the
+        C(alb-logs) access paths).
+    type: bool
+    default: true
+  alb_access_logs_prefix:
+    description: The key prefix of the access logs in the log bucket.
+    type: str
+    default: alb
   controls:
     description:
       - The controls to evaluate, by id; empty means every control.
+      - C(access-paths) stands for every C(access-path:<path id>) control of the region.
       - C(table-replica-active) and the I(metrics_region) entry of C(alarm-actions) are evaluated on
         the primary only.
     type: list
@@ -234,6 +261,7 @@ options:
       - monitor-function
       - monitor-role-least-privilege
       - tags
+      - access-paths
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -241,7 +269,9 @@ extends_documentation_fragment:
 notes:
   - Needs read permissions on KMS, DynamoDB, S3, EC2, ELBv2, Route53, SNS, CloudWatch, CloudWatch
     Logs, Lambda, EventBridge and IAM in I(region) (KMS, DynamoDB and SNS, CloudWatch in the other
-    regions too), and C(sts:GetCallerIdentity).
+    regions too), and C(sts:GetCallerIdentity); the access paths also read C(iam:GetRole),
+    C(iam:GetRolePolicy), C(kms:GetKeyPolicy), C(s3:GetBucketPolicy), C(sns:GetTopicAttributes)
+    and C(lambda:GetPolicy) in the regions their paths cross.
   - Route53 and IAM are global; their resources are read through I(region)'s endpoint settings.
   - Check mode is supported (the module never writes).
 """
@@ -350,6 +380,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.finproc.dr.plugins.module_utils import access_paths as paths_of_the_stack
 
 # Throttling of the services read here, beyond what AWSRetry retries anyway.
 RETRY_CODES = ["ThrottlingException", "Throttled", "TooManyRequestsException", "PriorRequestNotComplete",
@@ -393,6 +424,10 @@ CONTROLS = [
 ]
 TITLES = dict(CONTROLS)
 CONTROL_IDS = [control_id for control_id, _title in CONTROLS]
+# The access-path controls (access-path:<path id>, one per path of plugins/module_utils/access_paths.py).
+ACCESS_PATHS = "access-paths"
+ACCESS_PATHS_TITLE = "Every permission path of the region allowed or refused as AWS requires"
+
 
 # What the monitoring role deploys (roles/monitoring/defaults/main.yml).
 MONITOR_RUNTIME = "python3.12"
@@ -889,12 +924,15 @@ class Controls(object):
         self.params = module.params
         self.stack = Stack(module)
         self.results = []
+        self.bucket_regions = {}
 
     def run(self):
         wanted = self.params["controls"] or CONTROL_IDS
         for control_id in CONTROL_IDS:
             if control_id in wanted:
                 self.evaluate(control_id)
+        if ACCESS_PATHS in self.params["controls"] or (not self.params["controls"] and self.params["access_paths"]):
+            self.evaluate_access_paths()
         failed = []
         for entry in self.results:
             if not entry["passed"] and entry["id"] not in failed:
@@ -1711,6 +1749,120 @@ class Controls(object):
                 label, lambda label=label, reader=reader: self.tag_entry(label, reader()))
             yield resource, passed, detail if passed or detail.startswith(label) else "%s: %s" % (label, detail)
 
+    # -- Access paths ----------------------------------------------------------------------------
+    def access_path_stack(self):
+        """The stack as access_paths() takes it, from the live state (keys by alias, health checks
+        by Name tag, the flow log of the VPC)."""
+        s = self.stack
+        regions = []
+        for peer in s.peers:
+            region = peer["region"]
+            key = s.key(region)
+            regions.append(dict(
+                region=region, dr_role=peer["dr_role"], bucket_name=s.bucket_of(region),
+                # A missing key: its rows fail with "key-policy <region> not found".
+                kms_key_arn=key["Arn"] if key else "arn:%s:kms:%s:%s:alias/%s" % (
+                    s.partition, region, s.account_id, s.prefix),
+                health_check_id=self.live_health_check_id(region),
+                flow_log_id=self.live_flow_log_id() if region == s.region else None))
+        metrics = s.key(self.params["metrics_region"]) if s.is_primary else None
+        return dict(partition=s.partition, account_id=s.account_id, name_prefix=s.prefix,
+                    monitoring_namespace=self.params["monitoring_namespace"],
+                    application_log_group=self.params["application_log_group"],
+                    metrics_region=self.params["metrics_region"], metrics_key_arn=metrics["Arn"] if metrics else "",
+                    alb_access_logs=self.params["alb_access_logs"],
+                    alb_access_logs_prefix=self.params["alb_access_logs_prefix"], regions=regions)
+
+    def live_health_check_id(self, region):
+        name = "%s-%s" % (self.stack.prefix, region)
+        found = [c["Id"] for c, tags in self.stack.health_checks() if tags.get("Name") == name]
+        return found[0] if len(found) == 1 else None
+
+    def live_flow_log_id(self):
+        s = self.stack
+        try:
+            vpc_id = s.vpc()["VpcId"]
+            flow_logs = s.cached(("flow-logs",), lambda: paginate(
+                s.client("ec2"), "describe_flow_logs",
+                Filters=[{"Name": "resource-id", "Values": [vpc_id]}])["FlowLogs"])
+        except (Missing, botocore.exceptions.ClientError) as e:
+            if not isinstance(e, Missing) and is_fatal(e):
+                raise
+            return None  # the flow-logs control says what is missing
+        found = [f["FlowLogId"] for f in flow_logs if f.get("LogGroupName") == s.flow_log_group]
+        return found[0] if found else None
+
+    def live_document(self, reference):
+        """The live document of an access-path reference; None when it does not exist."""
+        s = self.stack
+        kind = reference[0]
+
+        def read():
+            iam = s.client("iam")
+            try:
+                if kind == "role-policy":
+                    return policy_document(iam.get_role_policy(
+                        aws_retry=True, RoleName=reference[1], PolicyName=reference[2])["PolicyDocument"])
+                if kind == "trust":
+                    return policy_document(iam.get_role(
+                        aws_retry=True, RoleName=reference[1])["Role"]["AssumeRolePolicyDocument"])
+            except is_boto3_error_code("NoSuchEntity"):
+                return None
+            if kind == "key-policy":
+                key = s.key(reference[1])
+                if key is None:
+                    return None
+                return policy_document(s.client("kms", reference[1]).get_key_policy(
+                    aws_retry=True, KeyId=key["Arn"], PolicyName="default")["Policy"])
+            if kind == "bucket-policy":
+                try:
+                    return policy_document(s.client("s3", self.bucket_regions[reference[1]]).get_bucket_policy(
+                        aws_retry=True, Bucket=reference[1])["Policy"])
+                except is_boto3_error_code(["NoSuchBucketPolicy", "NoSuchBucket"]):
+                    return None
+            if kind == "topic-policy":
+                attributes = s.topic_attributes(reference[1], reference[1].split(":")[3])
+                return policy_document(attributes["Policy"]) if attributes and attributes.get("Policy") else None
+            if kind == "function-policy":
+                try:
+                    return policy_document(s.client("lambda", reference[1]).get_policy(
+                        aws_retry=True, FunctionName=s.function_name)["Policy"])
+                except is_boto3_error_code("ResourceNotFoundException"):
+                    return None
+            raise ValueError("unknown access-path reference %r" % (reference,))
+        return s.cached(("access-path-document",) + tuple(reference), read)
+
+    def evaluate_access_paths(self):
+        """One entry access-path:<path id> per path of this region, on the live documents."""
+        s = self.stack
+        try:
+            description = self.access_path_stack()
+        except (Missing, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            if not isinstance(e, Missing) and is_fatal(e):
+                self.module.fail_json_aws(e, msg="Access paths in %s: the credentials or the endpoint failed"
+                                          % s.region)
+            self.results.append(dict(id=ACCESS_PATHS, title=ACCESS_PATHS_TITLE, region=s.region, resource=s.region,
+                                     passed=False, detail=str(e) if isinstance(e, Missing) else describe_error(e)))
+            return
+        self.bucket_regions = {}
+        for region in description["regions"]:
+            self.bucket_regions[region["bucket_name"]] = region["region"]
+            self.bucket_regions["%s-%s-%s-alb-logs" % (s.prefix, s.account_id, region["region"])] = region["region"]
+        for path in paths_of_the_stack.access_paths(description):
+            if path.region != s.region:
+                continue
+            try:
+                result = paths_of_the_stack.evaluate_path(path, self.live_document)
+                passed, detail = result.passed, result.detail()
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                if is_fatal(e):
+                    self.module.fail_json_aws(e, msg="Access path %s in %s: the credentials or the endpoint failed"
+                                              % (path.id, s.region))
+                passed, detail = False, "%s (AWS: %s, %s)" % (describe_error(e), path.doc_title, path.doc_url)
+            self.results.append(dict(id="access-path:" + path.id, title=path.title, region=s.region,
+                                     resource=path.resource, passed=bool(passed), detail=detail))
+
+
 
 def validate(module):
     params = module.params
@@ -1768,7 +1920,10 @@ def main():
         monitoring_namespace=dict(type="str", required=True),
         application_log_group=dict(type="str", required=True),
         metrics_region=dict(type="str", default="us-east-1"),
-        controls=dict(type="list", elements="str", default=[], choices=CONTROL_IDS),
+        access_paths=dict(type="bool", default=True),
+        alb_access_logs=dict(type="bool", default=True),
+        alb_access_logs_prefix=dict(type="str", default="alb"),
+        controls=dict(type="list", elements="str", default=[], choices=CONTROL_IDS + [ACCESS_PATHS]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

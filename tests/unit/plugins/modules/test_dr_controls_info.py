@@ -7,11 +7,14 @@ report, as LocalStack does), and GetBucketReplication drops SourceSelectionCrite
 configuration is replied as it was put).
 """
 
+import contextlib
 import datetime
 import io
 import json
 import os
+import sys
 import zipfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -20,6 +23,7 @@ import botocore.session
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import modules as aws_modules
+from ansible_collections.finproc.dr.plugins.module_utils import access_paths
 from ansible_collections.finproc.dr.plugins.modules import dr_controls_info
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,6 +33,9 @@ from moto import mock_aws
 from moto.core.responses import ActionResult
 from moto.s3.exceptions import ReplicationConfigurationNotFoundError
 from moto.s3.responses import S3Response
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policies"))
+import render  # noqa: E402  (tests/unit/policies/render.py: the roles' rendered policies)
 
 ACCOUNT = "123456789012"
 PREFIX = "finproc-dev"
@@ -636,6 +643,8 @@ def module_args(region, **overrides):
         monitoring_namespace=NAMESPACE,
         application_log_group=APP_LOG,
         metrics_region=METRICS,
+        # The access paths read the stack's policies: the tests at the end install the rendered ones.
+        access_paths=False,
     )
     args.update(overrides)
     return args
@@ -1444,3 +1453,182 @@ def test_a_key_is_named_by_its_arn_id_alias_or_alias_arn():
         assert dr_controls_info.key_matches(reference, key, "alias/finproc-dev"), reference
     for reference in (None, "", "k-2", "alias/other", "arn:aws:kms:us-west-2:123456789012:key/k-1"):
         assert not dr_controls_info.key_matches(reference, key, "alias/finproc-dev"), reference
+
+
+# --------------------------------------------------------------------------------------------
+# Access paths: every permission path of the region, on the live documents
+# --------------------------------------------------------------------------------------------
+
+
+def rendered_documents(stack):
+    """The documents the roles' templates render (tests/unit/policies/render.py), for this moto
+    account: its account id, key ARNs and health check ids."""
+    documents = render.Stack().documents()
+    text = json.dumps({json.dumps(reference): document for reference, document in documents.items()})
+    for region in (*REGIONS, METRICS):
+        text = text.replace(render.key_arn(region), stack.keys[region])
+    for region in REGIONS:
+        text = text.replace(render.HEALTH_CHECKS[region], stack[region].health_check)
+    text = text.replace(render.ACCOUNT, ACCOUNT)
+    return {tuple(json.loads(reference)): document for reference, document in json.loads(text).items()}
+
+
+def install_documents(stack, documents):
+    """Put every rendered document where the roles put it (the moto stack was built with stand-ins)."""
+    for reference, document in documents.items():
+        kind, name = reference[0], reference[1]
+        iam = client("iam")
+        if kind == "trust":
+            try:
+                iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(document))
+            except iam.exceptions.NoSuchEntityException:
+                iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(document))
+        elif kind == "role-policy":
+            iam.put_role_policy(RoleName=name, PolicyName=reference[2], PolicyDocument=json.dumps(document))
+        elif kind == "key-policy":
+            client("kms", name).put_key_policy(
+                KeyId=stack.keys[name], PolicyName="default", Policy=json.dumps(document)
+            )
+        elif kind == "bucket-policy":
+            region = [r for r in REGIONS if name.startswith(bucket_name(r))][0]
+            if name != bucket_name(region):  # the ALB access-log bucket, where the stack has none yet
+                s3 = client("s3", region)
+                with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+                    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+            client("s3", region).put_bucket_policy(Bucket=name, Policy=json.dumps(document))
+        elif kind == "topic-policy":
+            region = name.split(":")[3]
+            client("sns", region).set_topic_attributes(
+                TopicArn=name, AttributeName="Policy", AttributeValue=json.dumps(document)
+            )
+        elif kind == "function-policy":
+            (statement,) = document["Statement"]
+            client("lambda", name).add_permission(
+                FunctionName=statement["Resource"],
+                StatementId=statement["Sid"],
+                Action=statement["Action"],
+                Principal=statement["Principal"]["Service"],
+                SourceArn=statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+                SourceAccount=statement["Condition"]["StringEquals"]["AWS:SourceAccount"],
+            )
+
+
+@pytest.fixture
+def rendered_stack(stack):
+    """The moto stack with the policies the roles render (trusts, role policies, key policies,
+    bucket policies, topic policies, the function's invoke permission)."""
+    stack.documents = rendered_documents(stack)
+    install_documents(stack, stack.documents)
+    return stack
+
+
+def access_entries(result):
+    return [e for e in result["controls"] if e["id"].startswith("access-path:")]
+
+
+def expected_paths(stack, region):
+    description = render.Stack().description()
+    text = json.dumps(description).replace(render.ACCOUNT, ACCOUNT)
+    description = json.loads(text)
+    for entry in description["regions"]:
+        entry["kms_key_arn"] = stack.keys[entry["region"]]
+    return [p.id for p in access_paths.access_paths(description) if p.region == region]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_access_path_holds_on_the_rendered_policies(rendered_stack, monkeypatch, capsys, region):
+    result, code, calls = run(rendered_stack, monkeypatch, capsys, region, access_paths=True, controls=["access-paths"])
+    assert code == 0, result
+    entries = access_entries(result)
+    assert [e["id"] for e in result["controls"]] == [e["id"] for e in entries]
+    assert [e["id"][len("access-path:") :] for e in entries] == expected_paths(rendered_stack, region)
+    failures = [e for e in entries if not e["passed"]]
+    assert not failures, json.dumps(failures, indent=1)
+    assert result["passed"] is True and result["failed"] == []
+    assert all(e["region"] == region and e["title"] and "https://docs.aws.amazon.com/" in e["detail"] for e in entries)
+    assert_read_only(calls)
+
+
+def test_a_statement_removed_behind_its_back_fails_naming_the_path(rendered_stack, monkeypatch, capsys):
+    """verify.yml's proof: the replication role loses the statement that lets it encrypt replicas
+    with the secondary's key; exactly the paths that stood on it fail, each naming the AWS page."""
+    role = f"{PREFIX}-s3-replication-{PRIMARY}"
+    document = rendered_stack.documents[("role-policy", role, access_paths.REPLICATION_POLICY)]
+    kept = [s for s in document["Statement"] if not s.get("Sid", "").startswith("EncryptInto")]
+    assert len(kept) == len(document["Statement"]) - 1
+    client("iam").put_role_policy(
+        RoleName=role,
+        PolicyName=access_paths.REPLICATION_POLICY,
+        PolicyDocument=json.dumps(dict(document, Statement=kept)),
+    )
+    result, code, _calls = run(
+        rendered_stack, monkeypatch, capsys, PRIMARY, access_paths=True, controls=["access-paths"]
+    )
+    assert code == 0
+    base = f"access-path:s3-replication:{PRIMARY}->{SECONDARY}:"
+    assert result["failed"] == [base + "encrypt", base + "generate-data-key", base + "decrypt-destination"]
+    (entry,) = [e for e in result["controls"] if e["id"] == base + "encrypt"]
+    assert entry["resource"] == rendered_stack.keys[SECONDARY]
+    assert "refused, wanted allowed" in entry["detail"]
+    assert "no identity policy allows kms:Encrypt" in entry["detail"]
+    assert "replication-config-for-kms-objects.html" in entry["detail"]
+    # the secondary's own paths do not depend on the primary's role
+    result, _code, _calls = run(
+        rendered_stack, monkeypatch, capsys, SECONDARY, access_paths=True, controls=["access-paths"]
+    )
+    assert result["passed"] is True, result["failed"]
+
+
+def test_a_deny_removed_behind_its_back_fails_the_refused_path(rendered_stack, monkeypatch, capsys):
+    """The bucket stops refusing uploads over plain HTTP: the refused path fails."""
+    bucket = bucket_name(SECONDARY)
+    document = rendered_stack.documents[("bucket-policy", bucket)]
+    kept = [s for s in document["Statement"] if s.get("Sid") != "DenyInsecureTransport"]
+    client("s3", SECONDARY).put_bucket_policy(Bucket=bucket, Policy=json.dumps(dict(document, Statement=kept)))
+    result, _code, _calls = run(
+        rendered_stack, monkeypatch, capsys, SECONDARY, access_paths=True, controls=["access-paths"]
+    )
+    assert result["failed"] == [f"access-path:app-upload:{SECONDARY}:refused:plain-http"]
+    (entry,) = [e for e in result["controls"] if not e["passed"]]
+    assert "allowed, wanted refused" in entry["detail"]
+
+
+def test_a_missing_role_fails_its_paths_as_not_found(rendered_stack, monkeypatch, capsys):
+    iam = client("iam")
+    role = f"{PREFIX}-monitor-{SECONDARY}"
+    iam.delete_role_policy(RoleName=role, PolicyName=access_paths.MONITOR_POLICY)
+    result, _code, _calls = run(
+        rendered_stack, monkeypatch, capsys, SECONDARY, access_paths=True, controls=["access-paths"]
+    )
+    failed = result["failed"]
+    assert f"access-path:monitor:{SECONDARY}:PutItem-heartbeat" in failed
+    assert f"access-path:monitor:{SECONDARY}:kms-decrypt:{PRIMARY}" in failed
+    assert not [f for f in failed if ":refused:" in f]  # still refused: nothing allows them
+    (entry,) = [e for e in result["controls"] if e["id"] == f"access-path:monitor:{SECONDARY}:PutMetricData"]
+    assert f"not found: role-policy {role}/{access_paths.MONITOR_POLICY}" in entry["detail"]
+
+
+def test_an_aws_error_fails_the_paths_that_needed_the_document(rendered_stack, monkeypatch, capsys):
+    result, code, _calls = run(
+        rendered_stack,
+        monkeypatch,
+        capsys,
+        SECONDARY,
+        access_paths=True,
+        controls=["access-paths"],
+        errors={"GetKeyPolicy": "AccessDeniedException"},
+    )
+    assert code == 0
+    failed = [e for e in access_entries(result) if not e["passed"]]
+    assert failed and all("GetKeyPolicy failed" in e["detail"] for e in failed)
+    assert {e["id"] for e in failed} == {
+        e["id"] for e in access_entries(result) if e["resource"].startswith("arn:aws:kms:")
+    }
+
+
+def test_access_paths_are_evaluated_by_default_and_can_be_left_out(rendered_stack, monkeypatch, capsys):
+    result, _code, _calls = run(rendered_stack, monkeypatch, capsys, PRIMARY, access_paths=True)
+    assert access_entries(result) and by_id(result, "kms-key-rotation")
+    assert result["passed"] is True, result["failed"]
+    result, _code, _calls = run(rendered_stack, monkeypatch, capsys, PRIMARY, access_paths=False)
+    assert not access_entries(result)
