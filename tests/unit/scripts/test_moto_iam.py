@@ -4,7 +4,9 @@ import importlib.util
 import json
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,3 +101,72 @@ def test_without_statement():
     ]
     with pytest.raises(KeyError):
         moto_iam.without_statement(POLICY, "NoSuchStatement")
+
+
+def _enforcing_server(port):
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
+
+
+def test_the_enforcing_server_checks_signatures_of_requests_without_a_body(monkeypatch):
+    """scripts/moto_enforcing_server.py: with enforcement on, moto refuses the good signature of
+    every GET (Route53, Lambda); re-signed with the empty payload it accepts it, and still refuses a
+    wrong secret. (In-process: enforcement is global in a process, so it is turned off after.)"""
+    import socket
+
+    import requests
+    from moto.iam.access_control import IAMRequestBase
+
+    spec = importlib.util.spec_from_file_location(
+        "moto_enforcing_under_test", ROOT / "scripts" / "moto_enforcing_server.py"
+    )
+    enforcing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(enforcing)  # no fix applied on import
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    server = _enforcing_server(port)
+    try:
+        iam = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        iam.create_user(UserName="admin")
+        everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="admin", PolicyName="admin", PolicyDocument=json.dumps(everything))
+        key = iam.create_access_key(UserName="admin")["AccessKey"]
+        requests.post(f"{endpoint}/moto-api/reset-auth", data=b"0", timeout=10)
+        try:
+
+            def client(service, secret=key["SecretAccessKey"]):
+                return boto3.client(
+                    service,
+                    endpoint_url=endpoint,
+                    region_name="us-east-2",
+                    aws_access_key_id=key["AccessKeyId"],
+                    aws_secret_access_key=secret,
+                )
+
+            # (moto answers Route53 in a shape botocore does not parse: the code is in the response)
+            with pytest.raises(ClientError) as refused:
+                client("route53").list_health_checks()
+            assert "SignatureDoesNotMatch" in str(refused.value.response)
+            monkeypatch.setattr(IAMRequestBase, "_create_aws_request", IAMRequestBase._create_aws_request)
+            enforcing.sign_empty_payloads()
+            client("route53").list_health_checks()
+            client("lambda").list_functions()
+            client("elbv2").describe_load_balancers()  # a query-protocol POST, unchanged
+            with pytest.raises(ClientError) as refused:
+                client("route53", secret="wrong").list_health_checks()
+            assert "SignatureDoesNotMatch" in str(refused.value.response)
+        finally:
+            requests.post(f"{endpoint}/moto-api/reset-auth", data=b"inf", timeout=10)
+    finally:
+        server.stop()
