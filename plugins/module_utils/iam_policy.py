@@ -43,6 +43,7 @@ AWS documentation this follows (IAM User Guide unless said otherwise):
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 import re
@@ -103,6 +104,8 @@ class Request:
         # {lower-case key: (values as text, multivalued?)}
         self.context = {}
         for key, value in (context or {}).items():
+            if value is None:
+                continue  # None: the key is not in the request context
             multi = isinstance(value, (list, tuple, set, frozenset))
             self.context[key.lower()] = ([_text(v) for v in _as_list(value)], multi)
         # What AWS always puts in the context and is derivable from the principal alone.
@@ -196,7 +199,16 @@ def _literal(text, request):
 
 
 def _glob(text, request, ignore_case=False):
+    if request is None or "${" not in text:
+        return _glob_plain(text, ignore_case)
     regex = "".join(".*" if t == "*" else "." if t == "?" else re.escape(t[1]) for t in _tokens(text, request))
+    return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _glob_plain(text, ignore_case):
+    """The compiled pattern of a policy string without variables (cached: policies repeat them)."""
+    regex = "".join(".*" if t == "*" else "." if t == "?" else re.escape(t[1]) for t in _tokens(text, None))
     return re.compile(regex, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
@@ -318,7 +330,7 @@ def _condition_holds(name, key, policy_values, request):
         # "true": the key is absent (or empty); "false": it is present. Values OR.
         absent = not values
         return any((pv.lower() == "true") == absent for pv in policy_values)
-    if values is None or (qualifier and not values):
+    if not values:  # missing, or present with no value (an empty list counts as missing)
         if if_exists or qualifier == "ForAllValues":
             return True  # ForAllValues with a missing or empty key: TRUE (the AWS trap)
         if qualifier == "ForAnyValue":

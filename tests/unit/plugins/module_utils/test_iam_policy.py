@@ -430,6 +430,8 @@ CONDITION_CASES = [
     ("NotIpAddress, missing key is true", {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {}, True),
     # ...IfExists: a missing key makes the condition true; a present one is checked as usual.
     ("StringEqualsIfExists, missing", {"StringEqualsIfExists": {"k": "abc"}}, {}, True),
+    ("StringEqualsIfExists, an empty value", {"StringEqualsIfExists": {"k": "abc"}}, {"k": []}, True),
+    ("None counts as a missing key", {"StringNotEquals": {"k": "abc"}}, {"k": None}, True),
     ("StringEqualsIfExists, other", {"StringEqualsIfExists": {"k": "abc"}}, {"k": "xyz"}, False),
     (
         "StringNotEqualsIfExists, missing (issue 11, finding 4)",
