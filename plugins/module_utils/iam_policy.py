@@ -101,29 +101,36 @@ class Request:
         self.role_name = None
         if parts and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
             self.role_name = parts[5].split("/")[1]
-        # {lower-case key: (values as text, multivalued?)}
-        self.context = {}
+        self.context = dict(context or {})  # as given
+        # {lower-case key: (values as text, multivalued?)}: what the conditions read
+        self._keys = {}
         for key, value in (context or {}).items():
             if value is None:
                 continue  # None: the key is not in the request context
             multi = isinstance(value, (list, tuple, set, frozenset))
-            self.context[key.lower()] = ([_text(v) for v in _as_list(value)], multi)
+            self._keys[key.lower()] = ([_text(v) for v in _as_list(value)], multi)
         # What AWS always puts in the context and is derivable from the principal alone.
         # "AWS global condition context keys":
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
         if self.is_service:
-            self.context.setdefault("aws:principalservicename", ([principal], False))
+            self._keys.setdefault("aws:principalservicename", ([principal], False))
         else:
             arn = principal
             if self.role_name:  # aws:PrincipalArn of a role session is the role's ARN
                 arn = "arn:%s:iam::%s:role/%s" % (self.partition, self.account, self.role_name)
-            self.context.setdefault("aws:principalarn", ([arn], False))
-            self.context.setdefault("aws:principalaccount", ([self.account], False))
+            self._keys.setdefault("aws:principalarn", ([arn], False))
+            self._keys.setdefault("aws:principalaccount", ([self.account], False))
 
     def values(self, key):
         """The request's values of a condition key, or None when the key is missing."""
-        found = self.context.get(key.lower())
+        found = self._keys.get(key.lower())
         return None if found is None else found[0]
+
+    def variable(self, key):
+        """The value of a key as a policy variable: None when missing or multivalued (which cannot be
+        variables, "Single-valued vs. multivalued context keys")."""
+        found = self._keys.get(key.lower())
+        return found[0][0] if found is not None and not found[1] and len(found[0]) == 1 else None
 
     def __repr__(self):
         return "Request(%r, %r, %r)" % (self.action, self.resource, self.principal)
@@ -181,9 +188,9 @@ def _tokens(text, request):
             parsed = _VARIABLE.match(body)
             if not parsed:
                 raise _Unresolved(token)
-            found = request.context.get(parsed.group(1).lower())
-            if found is not None and not found[1] and len(found[0]) == 1:
-                out.append(("lit", found[0][0]))
+            found = request.variable(parsed.group(1))
+            if found is not None:
+                out.append(("lit", found))
             elif parsed.group(2) is not None:
                 out.append(("lit", parsed.group(2).replace("''", "'")))
             else:

@@ -564,7 +564,8 @@ def test_condition(condition, context, holds):
 
 
 def test_derived_keys_of_a_session_and_a_service():
-    session = Request("s3:GetObject", OBJECT, SESSION)
+    session = Request("s3:GetObject", OBJECT, SESSION, {"aws:SecureTransport": True})
+    assert session.context == {"aws:SecureTransport": True}  # the context as given, nothing added
     assert session.values("aws:PrincipalArn") == [ROLE]  # a role session's aws:PrincipalArn is the role
     assert session.values("AWS:PRINCIPALACCOUNT") == [ACCT]
     service = Request("s3:PutObject", OBJECT, "logs.us-east-2.amazonaws.com")
