@@ -56,6 +56,13 @@ description:
     I(tls_policy).
   - C(listener-http-redirect) the HTTP listener on port 80 only redirects (default action and
     every rule) to HTTPS on port 443 with C(HTTP_301).
+  - C(alb-access-logs) (with I(alb_access_logs)) the load balancer's C(access_logs.s3.*)
+    attributes deliver to the bucket C(<name_prefix>-<account>-<region>-alb-logs) under
+    I(alb_access_logs_prefix); that bucket's default encryption is SSE-S3 (C(AES256), the only one
+    ALB log delivery supports), it blocks public access with all four flags, its policy denies
+    C(s3:*) on the bucket and its objects when C(aws:SecureTransport) is false, and an enabled
+    lifecycle rule over the whole bucket expires objects after I(alb_access_log_retention_days)
+    and aborts incomplete uploads. Without I(alb_access_logs) it passes, saying that logs are off.
   - C(health-check) the Route53 health check tagged C(Name=<name_prefix>-<region>) is HTTPS on the
     load balancer's DNS name, port 443, I(health_check_path), I(health_check_interval_seconds),
     I(health_check_failure_threshold), neither inverted nor disabled.
@@ -226,6 +233,10 @@ options:
     description: The key prefix of the access logs in the log bucket.
     type: str
     default: alb
+  alb_access_log_retention_days:
+    description: Days the access-log bucket keeps a log object (the C(alb-access-logs) control).
+    type: int
+    default: 400
   controls:
     description:
       - The controls to evaluate, by id; empty means every control.
@@ -253,6 +264,7 @@ options:
       - flow-logs
       - listener-tls-policy
       - listener-http-redirect
+      - alb-access-logs
       - health-check
       - failover-record
       - rto-budget
@@ -413,6 +425,7 @@ CONTROLS = [
     ("flow-logs", "VPC flow log of all traffic to the flow-log group, active"),
     ("listener-tls-policy", "HTTPS listener uses the designed TLS policy"),
     ("listener-http-redirect", "HTTP listener only redirects to HTTPS (301)"),
+    ("alb-access-logs", "ALB access logs on, to an SSE-S3, private, TLS-only log bucket with a retention"),
     ("health-check", "Route53 health check of the load balancer as designed"),
     ("failover-record", "Failover record of the service name as designed"),
     ("rto-budget", "Failover detection, TTL and resolver allowance fit in the RTO target"),
@@ -427,7 +440,6 @@ CONTROL_IDS = [control_id for control_id, _title in CONTROLS]
 # The access-path controls (access-path:<path id>, one per path of plugins/module_utils/access_paths.py).
 ACCESS_PATHS = "access-paths"
 ACCESS_PATHS_TITLE = "Every permission path of the region allowed or refused as AWS requires"
-
 
 # What the monitoring role deploys (roles/monitoring/defaults/main.yml).
 MONITOR_RUNTIME = "python3.12"
@@ -981,7 +993,7 @@ class Controls(object):
             return s.bucket_name
         if control_id in ("vpc-cidr", "security-groups", "flow-logs"):
             return "VPC %s=%s" % (STACK_TAG, s.prefix)
-        if control_id.startswith("listener-"):
+        if control_id.startswith("listener-") or control_id == "alb-access-logs":
             return s.alb_name
         if control_id in ("health-check", "rto-budget"):
             return s.health_check_name
@@ -1749,6 +1761,76 @@ class Controls(object):
                 label, lambda label=label, reader=reader: self.tag_entry(label, reader()))
             yield resource, passed, detail if passed or detail.startswith(label) else "%s: %s" % (label, detail)
 
+    def control_alb_access_logs(self):
+        """ELB user guide, "Enable access logs for your Application Load Balancer": "The only
+        server-side encryption option that's supported is Amazon S3-managed keys (SSE-S3)"
+        (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)."""
+        s = self.stack
+        if not self.params["alb_access_logs"]:
+            yield s.alb_name, True, "access logs off by configuration (alb_access_logs false)"
+            return
+        bucket = "%s-%s-%s-alb-logs" % (s.prefix, s.account_id, s.region)
+        arn = s.need_alb()["LoadBalancerArn"]
+        attributes = s.cached(("alb-attributes",), lambda: dict(
+            (a["Key"], a["Value"]) for a in s.client("elbv2").describe_load_balancer_attributes(
+                aws_retry=True, LoadBalancerArn=arn)["Attributes"]))
+        problems = []
+        for key, wanted in (("access_logs.s3.enabled", "true"), ("access_logs.s3.bucket", bucket),
+                            ("access_logs.s3.prefix", self.params["alb_access_logs_prefix"])):
+            if attributes.get(key) != wanted:
+                problems.append("%s is %r, wanted %r" % (key, attributes.get(key), wanted))
+
+        def get(operation, absent):
+            try:
+                return getattr(s.client("s3"), operation)(aws_retry=True, Bucket=bucket)
+            except is_boto3_error_code(absent):
+                return None
+
+        try:
+            encryption = get("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError")
+        except is_boto3_error_code("NoSuchBucket"):
+            yield bucket, False, "; ".join(problems + ["bucket %s not found" % bucket])
+            return
+        algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+                      for r in (encryption or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])]
+        if algorithms != ["AES256"]:
+            problems.append("default encryption %s, wanted AES256 (SSE-S3)"
+                            % (", ".join(map(str, algorithms)) or "none"))
+        block = (get("get_public_access_block", "NoSuchPublicAccessBlockConfiguration") or {}).get(
+            "PublicAccessBlockConfiguration", {})
+        off = [flag for flag in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+               if not block.get(flag)]
+        if off:
+            problems.append("public access block %s off" % ", ".join(off))
+        found = get("get_bucket_policy", "NoSuchBucketPolicy")
+        denied = []
+        for statement in as_list(json.loads(found["Policy"]).get("Statement") if found else []):
+            actions = [a.lower() for a in as_list(statement.get("Action"))]
+            if (statement.get("Effect") == "Deny" and "*" in principals(statement)
+                    and ("s3:*" in actions or "*" in actions)
+                    and condition_value(statement.get("Condition"), ("Bool", "BoolIfExists"),
+                                        "aws:SecureTransport") == ["false"]):
+                denied.extend(as_list(statement.get("Resource")))
+        bucket_arn = s.bucket_arn(bucket)
+        if not (covers(denied, bucket_arn) and covers(denied, bucket_arn + "/any-object")):
+            problems.append("the policy does not deny s3:* on the bucket and its objects without TLS")
+        lifecycle = get("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration") or {}
+        retention = self.params["alb_access_log_retention_days"]
+        rules = [r for r in lifecycle.get("Rules", []) if r.get("Status") == "Enabled"
+                 and not (r.get("Filter") or {}).get("Prefix", r.get("Prefix", ""))
+                 and set(r.get("Filter") or {}) <= {"Prefix"}
+                 and (r.get("Expiration") or {}).get("Days") == retention
+                 and (r.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")]
+        if not rules:
+            problems.append("no enabled lifecycle rule over the whole bucket expires objects after %d days and "
+                            "aborts incomplete uploads" % retention)
+        if problems:
+            yield bucket, False, "; ".join(problems)
+        else:
+            yield bucket, True, ("%s delivers to %s/%s, SSE-S3, public access blocked, TLS only, objects expire "
+                                 "after %d days" % (s.alb_name, bucket, self.params["alb_access_logs_prefix"],
+                                                    retention))
+
     # -- Access paths ----------------------------------------------------------------------------
     def access_path_stack(self):
         """The stack as access_paths() takes it, from the live state (keys by alias, health checks
@@ -1863,7 +1945,6 @@ class Controls(object):
                                      resource=path.resource, passed=bool(passed), detail=detail))
 
 
-
 def validate(module):
     params = module.params
     region = module.region
@@ -1923,6 +2004,7 @@ def main():
         access_paths=dict(type="bool", default=True),
         alb_access_logs=dict(type="bool", default=True),
         alb_access_logs_prefix=dict(type="str", default="alb"),
+        alb_access_log_retention_days=dict(type="int", default=400),
         controls=dict(type="list", elements="str", default=[], choices=CONTROL_IDS + [ACCESS_PATHS]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -80,6 +80,55 @@ def bucket_name(region):
     return f"{PREFIX}-{ACCOUNT}-{region}"
 
 
+# The ALB access-log bucket and who delivers into it in these regions (roles/load_balancing).
+ELB_ACCOUNTS = {PRIMARY: "033677994240", SECONDARY: "797873946194"}
+
+
+def log_bucket_name(region):
+    return f"{PREFIX}-{ACCOUNT}-{region}-alb-logs"
+
+
+def log_bucket_policy(region, tls=True):
+    arn = f"arn:aws:s3:::{log_bucket_name(region)}"
+    statements = [
+        {
+            "Sid": "AllowElbAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ELB_ACCOUNTS[region]}:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"{arn}/alb/AWSLogs/{ACCOUNT}/*",
+        }
+    ]
+    if tls:
+        statements.insert(
+            0,
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def log_bucket_lifecycle(days=400):
+    return {
+        "Rules": [
+            {
+                "ID": "access-log-retention",
+                "Filter": {"Prefix": ""},
+                "Status": "Enabled",
+                "Expiration": {"Days": days},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            }
+        ]
+    }
+
+
 def key_policy(region):
     root = f"arn:aws:iam::{ACCOUNT}:root"
     return {
@@ -393,6 +442,31 @@ def build_region(region, keys, stack):
         Port=80,
         DefaultActions=[redirect()],
     )["Listeners"][0]["ListenerArn"]
+    logs = log_bucket_name(region)
+    s3.create_bucket(Bucket=logs, CreateBucketConfiguration={"LocationConstraint": region})
+    s3.put_bucket_versioning(Bucket=logs, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=logs,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=logs,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    s3.put_bucket_policy(Bucket=logs, Policy=log_bucket_policy(region))
+    s3.put_bucket_lifecycle_configuration(Bucket=logs, LifecycleConfiguration=log_bucket_lifecycle())
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=alb["LoadBalancerArn"],
+        Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": logs},
+            {"Key": "access_logs.s3.prefix", "Value": "alb"},
+        ],
+    )
 
     role = iam.create_role(RoleName=f"{PREFIX}-monitor-{region}", AssumeRolePolicyDocument=trust)["Role"]
     iam.put_role_policy(RoleName=role["RoleName"], PolicyName="health-monitor", PolicyDocument=monitor_policy(region))
@@ -859,9 +933,13 @@ class TestTheIntactStack:
     def test_an_aws_error_fails_only_the_control_that_met_it(self, stack, monkeypatch, capsys):
         result, code, _calls = run(stack, monkeypatch, capsys, PRIMARY, errors={"GetBucketPolicy": "AccessDenied"})
         assert code == 0
-        assert result["failed"] == ["bucket-tls-only"]
+        # Both controls that read a bucket policy met the error (the data bucket's, the log bucket's).
+        assert result["failed"] == ["bucket-tls-only", "alb-access-logs"]
         (entry,) = by_id(result, "bucket-tls-only")
         assert entry["resource"] == bucket_name(PRIMARY)
+        assert entry["detail"] == "AWS error: GetBucketPolicy failed: injected AccessDenied (AccessDenied)"
+        (entry,) = by_id(result, "alb-access-logs")
+        assert entry["resource"] == f"{PREFIX}-alb"
         assert entry["detail"] == "AWS error: GetBucketPolicy failed: injected AccessDenied (AccessDenied)"
 
     def test_an_aws_error_on_one_resource_fails_only_its_entry(self, stack, monkeypatch, capsys):
@@ -1173,6 +1251,74 @@ BREAKS = [
         {},
         {"listener-http-redirect"},
         "rule 10: actions forward, wanted one redirect",
+    ),
+    (
+        "ALB access logs turned off",
+        SECONDARY,
+        lambda s: client("elbv2", SECONDARY).modify_load_balancer_attributes(
+            LoadBalancerArn=s[SECONDARY].alb["LoadBalancerArn"],
+            Attributes=[{"Key": "access_logs.s3.enabled", "Value": "false"}],
+        ),
+        {},
+        {"alb-access-logs"},
+        "access_logs.s3.enabled is 'false', wanted 'true'",
+    ),
+    (
+        "ALB access logs to another prefix",
+        PRIMARY,
+        lambda s: client("elbv2", PRIMARY).modify_load_balancer_attributes(
+            LoadBalancerArn=s[PRIMARY].alb["LoadBalancerArn"],
+            Attributes=[{"Key": "access_logs.s3.prefix", "Value": "other"}],
+        ),
+        {},
+        {"alb-access-logs"},
+        "access_logs.s3.prefix is 'other', wanted 'alb'",
+    ),
+    (
+        "the access-log bucket encrypted with SSE-KMS (ALB cannot deliver)",
+        PRIMARY,
+        lambda s: client("s3", PRIMARY).put_bucket_encryption(
+            Bucket=log_bucket_name(PRIMARY),
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": s[PRIMARY].key,
+                        }
+                    }
+                ]
+            },
+        ),
+        {},
+        {"alb-access-logs"},
+        "default encryption aws:kms, wanted AES256 (SSE-S3)",
+    ),
+    (
+        "the access-log bucket public",
+        SECONDARY,
+        lambda s: client("s3", SECONDARY).delete_public_access_block(Bucket=log_bucket_name(SECONDARY)),
+        {},
+        {"alb-access-logs"},
+        "public access block BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets off",
+    ),
+    (
+        "the access-log bucket without its retention",
+        PRIMARY,
+        lambda s: client("s3", PRIMARY).put_bucket_lifecycle_configuration(
+            Bucket=log_bucket_name(PRIMARY), LifecycleConfiguration=log_bucket_lifecycle(days=30)
+        ),
+        {},
+        {"alb-access-logs"},
+        "no enabled lifecycle rule over the whole bucket expires objects after 400 days",
+    ),
+    (
+        "the access-log bucket's retention, as configured",
+        PRIMARY,
+        None,
+        {"alb_access_log_retention_days": 365},
+        {"alb-access-logs"},
+        "no enabled lifecycle rule over the whole bucket expires objects after 365 days",
     ),
     (
         "health check every 10 s (budget still met)",
@@ -1632,3 +1778,36 @@ def test_access_paths_are_evaluated_by_default_and_can_be_left_out(rendered_stac
     assert result["passed"] is True, result["failed"]
     result, _code, _calls = run(rendered_stack, monkeypatch, capsys, PRIMARY, access_paths=False)
     assert not access_entries(result)
+
+
+def test_an_access_log_bucket_that_accepts_plain_http_fails(stack, monkeypatch, capsys):
+    client("s3", SECONDARY).put_bucket_policy(
+        Bucket=log_bucket_name(SECONDARY), Policy=log_bucket_policy(SECONDARY, tls=False)
+    )
+    result, _code, _calls = run(stack, monkeypatch, capsys, SECONDARY, controls=["alb-access-logs"])
+    (entry,) = by_id(result, "alb-access-logs")
+    assert not entry["passed"] and entry["resource"] == log_bucket_name(SECONDARY)
+    assert entry["detail"] == "the policy does not deny s3:* on the bucket and its objects without TLS"
+
+
+def test_access_logs_off_by_configuration_pass_and_say_so(stack, monkeypatch, capsys):
+    client("elbv2", PRIMARY).modify_load_balancer_attributes(
+        LoadBalancerArn=stack[PRIMARY].alb["LoadBalancerArn"],
+        Attributes=[{"Key": "access_logs.s3.enabled", "Value": "false"}],
+    )
+    result, _code, _calls = run(
+        stack, monkeypatch, capsys, PRIMARY, controls=["alb-access-logs"], alb_access_logs=False
+    )
+    (entry,) = by_id(result, "alb-access-logs")
+    assert entry["passed"] and entry["detail"] == "access logs off by configuration (alb_access_logs false)"
+
+
+def test_the_access_log_control_passes_on_the_compliant_bucket_and_names_it(stack, monkeypatch, capsys):
+    result, _code, _calls = run(stack, monkeypatch, capsys, PRIMARY, controls=["alb-access-logs"])
+    (entry,) = by_id(result, "alb-access-logs")
+    assert entry["passed"], entry
+    assert entry["resource"] == log_bucket_name(PRIMARY)
+    assert entry["detail"] == (
+        f"{PREFIX}-alb delivers to {log_bucket_name(PRIMARY)}/alb, SSE-S3, public access blocked, TLS only, "
+        "objects expire after 400 days"
+    )
