@@ -329,7 +329,7 @@ def _parse_operator(name):
     return qualifier or None, positive, negated, if_exists
 
 
-def _condition_holds(name, key, policy_values, request):
+def _condition_holds(name, key, policy_values, request, variables):
     qualifier, operator, negated, if_exists = _parse_operator(name)
     policy_values = [_text(v) for v in _as_list(policy_values)]
     values = request.values(key)
@@ -346,7 +346,7 @@ def _condition_holds(name, key, policy_values, request):
     match = _POSITIVE[operator]
 
     def one(value):  # this request value matches one of the policy values (OR)
-        hit = any(match(pv, value, request) for pv in policy_values)
+        hit = any(match(pv, value, variables) for pv in policy_values)
         return not hit if negated else hit
 
     if qualifier == "ForAllValues":
@@ -356,10 +356,11 @@ def _condition_holds(name, key, policy_values, request):
     return all(one(v) for v in values)  # negated, no qualifier: no value matches (NOR)
 
 
-def _conditions_hold(condition, request):
+def _conditions_hold(condition, request, variables):
+    """variables: the request when the policy version has policy variables, else None."""
     for name, keys in (condition or {}).items():  # operators AND
         for key, policy_values in keys.items():  # keys AND
-            if not _condition_holds(name, key, policy_values, request):
+            if not _condition_holds(name, key, policy_values, request, variables):
                 return False
     return True
 
@@ -386,6 +387,36 @@ def _principal_entries(element):
     return entries
 
 
+def _is_role_of_session(parts, request):
+    """The ARN parts name the role of the request's assumed-role session (its path is not in the
+    session ARN, so the role is compared by account and name)."""
+    return bool(
+        request.role_name
+        and parts[2] == "iam"
+        and parts[4] == request.account
+        and parts[5].startswith("role/")
+        and parts[5].rsplit("/", 1)[-1] == request.role_name
+    )
+
+
+def _exempt(entries, request):
+    """Is the principal exempt from a NotPrincipal Deny? AWS "might validate the account first, then
+    the role, and then the assumed-role user", so a Deny with NotPrincipal "might deny access to the
+    entire account containing the principal" unless the account ARN is listed too ("AWS JSON policy
+    elements: NotPrincipal", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+    We take the strict reading: exempt only when the principal, its role (for a session) and its
+    account are all listed."""
+    if any(kind == "*" for kind, _value in entries):
+        return True
+    if request.is_service:
+        return any(k == "Service" and v.lower() == request.principal.lower() for k, v in entries)
+    listed = [v for k, v in entries if k == "AWS"]
+    root = "arn:%s:iam::%s:root" % (request.partition, request.account)
+    if request.principal not in listed or root not in listed:
+        return False
+    return not request.role_name or any(_is_role_of_session(_arn_parts(v) or [""] * 6, request) for v in listed)
+
+
 def _principal_match(entries, request):
     """ "direct" when an entry names the principal (or anyone), "account" when one names only its
     account (delegation to IAM), else None."""
@@ -402,12 +433,7 @@ def _principal_match(entries, request):
         parts = _arn_parts(value)
         if parts is None or parts[4] != request.account:
             continue
-        if (  # a session of this role (the role's path is not in the session ARN)
-            request.role_name
-            and parts[2] == "iam"
-            and parts[5].startswith("role/")
-            and parts[5].rsplit("/", 1)[-1] == request.role_name
-        ):
+        if _is_role_of_session(parts, request):
             return "direct"
         if parts[2] == "iam" and parts[5] == "root":
             found = "account"
@@ -447,9 +473,8 @@ def _statement_applies(statement, request, variables):
     if "Principal" in statement:
         how = _principal_match(_principal_entries(statement["Principal"]), request)
     elif "NotPrincipal" in statement:
-        named = _principal_match(_principal_entries(statement["NotPrincipal"]), request)
-        how = None if named == "direct" else "direct"  # an account entry does not exempt its users
-    if how is None or not _conditions_hold(statement.get("Condition"), request):
+        how = None if _exempt(_principal_entries(statement["NotPrincipal"]), request) else "direct"
+    if how is None or not _conditions_hold(statement.get("Condition"), request, variables):
         return None
     return how
 

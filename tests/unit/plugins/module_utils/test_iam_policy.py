@@ -261,11 +261,27 @@ def test_principal(element, principal, expected):
 
 
 NOT_PRINCIPAL_CASES = [
-    # NotPrincipal with Deny: everyone but the named principals is denied.
-    ("the named role is exempt", {"AWS": ROLE}, ROLE, []),
-    ("another role is denied", {"AWS": ROLE}, OTHER_ROLE, ["S"]),
+    # NotPrincipal with Deny: everyone but the named principals is denied. AWS may check the
+    # account, then the role, then the session: each must be listed ("AWS JSON policy elements:
+    # NotPrincipal", examples "IAM user..." and "IAM role in the same or different account").
+    ("the role and its account are exempt", {"AWS": [ROLE, ROOT]}, ROLE, []),
+    ("the role without its account is denied", {"AWS": ROLE}, ROLE, ["S"]),
+    ("an account id lists the account", {"AWS": [ROLE, ACCT]}, ROLE, []),
+    ("another role is denied", {"AWS": [ROLE, ROOT]}, OTHER_ROLE, ["S"]),
     ("naming the account does not exempt its roles", {"AWS": ROOT}, ROLE, ["S"]),
-    ("a service is denied unless named", {"AWS": ROLE}, "s3.amazonaws.com", ["S"]),
+    ("the account root itself", {"AWS": ROOT}, ROOT, []),
+    ("a session: session, role and account listed", {"AWS": [SESSION, ROLE, ROOT]}, SESSION, []),
+    ("a session: without its role", {"AWS": [SESSION, ROOT]}, SESSION, ["S"]),
+    (
+        "a session: a role of that name in another account",
+        {"AWS": [SESSION, f"arn:aws:iam::{OTHER}:role/app", ROOT]},
+        SESSION,
+        ["S"],
+    ),
+    ("a session: without the session", {"AWS": [ROLE, ROOT]}, SESSION, ["S"]),
+    ("a service is denied unless named", {"AWS": [ROLE, ROOT]}, "s3.amazonaws.com", ["S"]),
+    ("a named service is exempt", {"Service": "s3.amazonaws.com"}, "s3.amazonaws.com", []),
+    ("'*' exempts everyone", "*", ROLE, []),
 ]
 
 
@@ -521,6 +537,13 @@ CONDITION_CASES = [
     ("multivalued request, negated operator: no value", {"StringNotEquals": {"k": "a"}}, {"k": ["b", "a"]}, False),
     # Policy variables ("IAM policy elements: Variables and tags").
     ("variable", {"StringEquals": {"k": "${aws:username}"}}, {"k": "alice", "aws:username": "alice"}, True),
+    # Version 2008-10-17 has no policy variables, in conditions either.
+    (
+        "no variables in 2008-10-17",
+        {"StringEquals": {"k": "${aws:username}"}},
+        {"k": "alice", "aws:username": "alice", "__policy_version__": "2008-10-17"},
+        False,
+    ),
     ("variable, other value", {"StringEquals": {"k": "${aws:username}"}}, {"k": "bob", "aws:username": "alice"}, False),
     ("variable that cannot be resolved: no match", {"StringEquals": {"k": "${aws:username}"}}, {"k": ""}, False),
     ("variable, default value", {"StringEquals": {"k": "${aws:username, 'nobody'}"}}, {"k": "nobody"}, True),
@@ -558,7 +581,10 @@ CONDITION_CASES = [
     ids=[case[0] for case in CONDITION_CASES],
 )
 def test_condition(condition, context, holds):
-    policy = doc(_sid(allow("s3:GetObject", Condition=condition), "C"))
+    context = dict(context)
+    policy = doc(
+        _sid(allow("s3:GetObject", Condition=condition), "C"), version=context.pop("__policy_version__", "2012-10-17")
+    )
     result = evaluate_policy(policy, Request("s3:GetObject", OBJECT, ROLE, context))
     assert (result.decision, result.allow) == (("Allow", ["C"]) if holds else ("NotApplicable", []))
 
