@@ -140,8 +140,8 @@ def ensure_venv(venv: Path, python: str, reqs: list[str]) -> None:
     (venv / ".finproc-requirements").write_text("\n".join(reqs))
 
 
-# Where LocalStack's bundled moto departs from AWS in a way the collection meets, it is mended
-# here (file, text as shipped, text as AWS answers), once, after installation.
+# Where LocalStack (or the moto it bundles) departs from AWS in a way the collection meets, it is
+# mended here (file, text as shipped, text as AWS answers), once, after installation.
 LOCALSTACK_FIXES = [
     (
         # CreateRouteTable: AWS reports the local route's Origin (amazon.aws ec2_vpc_route_table reads it).
@@ -149,6 +149,29 @@ LOCALSTACK_FIXES = [
         "             <gatewayId>local</gatewayId>\n             <state>active</state>",
         "             <gatewayId>local</gatewayId>\n             <origin>CreateRouteTable</origin>\n"
         "             <state>active</state>",
+    ),
+    (
+        # DescribeTable in a replica's region: AWS describes the replica's encryption with its own key
+        # (SSEDescription.KMSMasterKeyArn, "The KMS key ARN used for the KMS encryption": Amazon
+        # DynamoDB API Reference, "SSEDescription",
+        # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_SSEDescription.html);
+        # LocalStack keeps the replica's key only in the home region's Replicas[] and answers none.
+        "localstack/services/dynamodb/provider.py",
+        '                table_description["WarmThroughput"].setdefault("Status", "ACTIVE")\n'
+        "\n"
+        '        if "GlobalSecondaryIndexes" in table_description:\n',
+        '                table_description["WarmThroughput"].setdefault("Status", "ACTIVE")\n'
+        "\n"
+        '        if global_table_region != context.region and "SSEDescription" not in table_description:\n'
+        "            home_store = get_store(context.account_id, global_table_region)\n"
+        "            replica = home_store.REPLICAS.get(table_name, {}).get(context.region) or {}\n"
+        '            if replica.get("KMSMasterKeyId"):\n'
+        '                table_description["SSEDescription"] = SSEUtils.get_sse_description(\n'
+        "                    context.account_id,\n"
+        "                    context.region,\n"
+        '                    {"Enabled": True, "KMSMasterKeyId": replica["KMSMasterKeyId"]},\n'
+        "                )\n"
+        '        if "GlobalSecondaryIndexes" in table_description:\n',
     ),
 ]
 
