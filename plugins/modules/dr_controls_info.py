@@ -106,7 +106,7 @@ description:
     uploads into the bucket, ALB access-log delivery) - evaluated with
     C(plugins/module_utils/iam_policy.py) on the live documents (inline role policies, trust
     policies, key policies read by alias in each region, bucket policies, topic policies, the
-    function's resource policy): each path is allowed, or refused, exactly as the AWS page it
+    function's resource policy) - each path is allowed, or refused, exactly as the AWS page it
     cites requires; the detail names the deciding statements and the page.
 author:
   - finproc.dr maintainers (@finproc)
