@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: finproc.dr contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A small IAM policy evaluator (standard library only), for same-account access questions.
+"""A small IAM policy evaluator (standard library only).
 
 It answers "would AWS allow this principal this action on this resource?" from the policy documents
 alone: identity policies, one resource policy (key, bucket, topic, function or trust policy) and a
-request context. SCPs, permission boundaries, session policies, ACLs and grants are not modelled.
+request context. SCPs, RCPs, permission boundaries, session policies, VPC endpoint policies, ACLs and
+KMS grants are not modelled, so an "allowed" here is necessary, not sufficient, on a real account.
+evaluate_policy() judges one document; is_allowed() combines them as below.
 
 AWS documentation this follows (IAM User Guide unless said otherwise):
 - "Policy evaluation logic": an explicit deny in any policy wins; within one account an allow in
@@ -17,6 +19,7 @@ AWS documentation this follows (IAM User Guide unless said otherwise):
 - "AWS JSON policy elements: Principal": an account principal (arn:aws:iam::ACCT:root or ACCT)
   delegates to the account, whose identity policies must then allow; "*" and {"AWS": "*"} are
   equivalent. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+- "AWS JSON policy elements: NotPrincipal": see _exempt().
 - AWS KMS Developer Guide, "Key policies in AWS KMS": every key has a key policy; "Unless the key
   policy explicitly allows it, you cannot use IAM policies to allow access to a KMS key"; the
   account-root statement of the default key policy is what lets IAM policies grant access.
