@@ -163,11 +163,22 @@ ROWS = [
     ),
     (
         "iam:PassRole",
-        f"arn:aws:iam::{ACCOUNT}:role/finproc-dev-flow-logs-us-east-2",
-        f"arn:aws:iam::{ACCOUNT}:role/finproc-dev-flow-logs-us-east-2",
-        {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"},
+        f"arn:aws:iam::{ACCOUNT}:role/finproc-dev-s3-replication-us-east-2",
+        f"arn:aws:iam::{ACCOUNT}:role/finproc-dev-s3-replication-us-east-2",
+        {"iam:PassedToService": "s3.amazonaws.com"},
         {"iam:PassedToService": "ec2.amazonaws.com"},
         "our role to its service only, never to EC2 (an instance would run with it)",
+    ),
+    (
+        # "IAM role for publishing flow logs to CloudWatch Logs" (Amazon VPC User Guide) shows the
+        # publisher's iam:PassRole without a service condition and documents none:
+        # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+        "iam:PassRole",
+        f"arn:aws:iam::{ACCOUNT}:role/finproc-dev-flow-logs-us-east-2",
+        f"arn:aws:iam::{ACCOUNT}:role/finproc-dev-monitor-us-east-2",
+        {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"},
+        {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"},
+        "the flow-log roles only, with no service condition (none is documented)",
     ),
     (
         "iam:CreateServiceLinkedRole",
