@@ -24,9 +24,12 @@ Checks
                      so clock skew between regions does not enter. This is the replication lag
                      itself, i.e. the RPO the global table currently offers. If the item has not
                      arrived when polling must stop (1 s before the checks are cut, so that the
-                     result is still collected), the elapsed time is reported, and put as the
-                     metric, as a lower bound with ``arrived: false``. If the write failed, no lag
-                     is put for that run (HeartbeatWriteFailed=1 instead).
+                     result is still collected), the elapsed time is reported in the result as a
+                     lower bound with ``arrived: false`` but NOT put as the metric: a lower bound is
+                     below the RPO target whenever the wait is, so it would keep the RPO alarm quiet
+                     while nothing replicates. No value is put, and the replication-lag alarm
+                     treats missing data as breaching. If the write failed, no lag is put for that
+                     run either (HeartbeatWriteFailed=1 instead).
                    * HeartbeatAgeSeconds (Region = the peer that wrote): the age of the newest
                      heartbeat written BY the peer that this region's replica holds. It includes the
                      peer's schedule (up to 2 minutes between writes), so it is not a lag measure;
@@ -708,7 +711,8 @@ def result_metrics(check: dict[str, Any], own: str) -> list[dict[str, Any]]:
             )
     elif event == "heartbeat-write":
         data.append(datum("HeartbeatWriteFailed", int(not healthy), "Count", own, target))
-    elif event == "replication-lag" and check.get("lag_seconds") is not None:
+    elif event == "replication-lag" and check.get("lag_seconds") is not None and check.get("arrived"):
+        # Only a heartbeat that arrived is a lag; a lower bound is left out (missing = breaching).
         data.append(datum("ReplicationLagSeconds", check["lag_seconds"], "Seconds", region, target))
     elif event == "heartbeat-age" and check.get("age_seconds") is not None:
         data.append(datum("HeartbeatAgeSeconds", check["age_seconds"], "Seconds", region, target))
