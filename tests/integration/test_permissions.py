@@ -211,6 +211,25 @@ def test_verify_passes_as_the_deployer(enforcing, stack):
     assert not DENIED.search(verified.stdout)
 
 
+def test_the_failover_drill_passes_as_the_deployer(enforcing, stack):
+    """The drill inverts the primary's health check and puts a canary item (LocalStack), measures,
+    and restores the primary: every call it makes on moto is allowed."""
+    started = time.monotonic()
+    with as_deployer(enforcing):
+        drilled = run_site(
+            stack["inventory"],
+            extra_vars={
+                "dr_environment": stack["environment"],
+                "confirm_drill": stack["environment"],
+                "dr_reports_dir": str(stack["workdir"] / "reports"),
+            },
+            playbook="playbooks/failover_drill.yml",
+        )
+    print(f"drill under enforcement: {time.monotonic() - started:.1f} s")
+    assert drilled.returncode == 0, drilled.stdout[-6000:]
+    assert not DENIED.search(drilled.stdout)
+
+
 # --- The monitor's role: the handler in-process with the role's assumed credentials -------------
 
 
