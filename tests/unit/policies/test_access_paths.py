@@ -42,8 +42,8 @@ def explain(path, result):
     )
 
 
-def evaluate(path, documents=DOCUMENTS):
-    return ap.evaluate_path(path, resolver(documents))
+def evaluate(path, documents=None):
+    return ap.evaluate_path(path, resolver(DOCUMENTS if documents is None else documents))
 
 
 # --------------------------------------------------------------------------------------------
