@@ -289,7 +289,6 @@ def test_the_monitor_role_lets_the_handler_put_its_metrics_and_read_the_health_c
     sids = {s.get("Sid") for s in live["Statement"]}
     metrics_sid = next(s["Sid"] for s in live["Statement"] if "cloudwatch:PutMetricData" in str(s["Action"]))
     assert "ReadTheRegionsHealthChecks" in sids, live
-    iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(moto_iam.moto_form(live)))
 
     enforcing.enforce(False)
     try:
@@ -304,37 +303,50 @@ def test_the_monitor_role_lets_the_handler_put_its_metrics_and_read_the_health_c
     namespace = function_env["FINPROC_NAMESPACE"]
     since = datetime.now(UTC) - timedelta(minutes=5)
 
-    with monkeypatch.context() as patch:
-        patch.setenv("AWS_ENDPOINT_URL", enforcing.endpoint)
-        summary = _run_handler(patch, function_env, assumed, region)
-    assert summary["metrics"].get("reason") is None, summary["metrics"]
-    assert summary["metrics"]["published"] == summary["metrics"]["total"] > 0
-    route53 = [c for c in summary["checks"] if c["target"] == "route53-health-check"]
-    assert route53 and all(c["reason"] != "AccessDenied" for c in route53), route53
-    assert not [c for c in summary["checks"] if c["reason"] == "AccessDenied"], summary["checks"]
-    put = _metric_points(cloudwatch, namespace, region, since)
-    assert put >= 1
-
-    # Less its PutMetricData statement, the same role's metrics are refused (and nothing else is).
-    iam.put_role_policy(
-        RoleName=role,
-        PolicyName=policy_name,
-        PolicyDocument=json.dumps(moto_iam.moto_form(moto_iam.without_statement(live, metrics_sid))),
-    )
-    try:
+    def run(policy):
+        """The handler with the role holding the moto form of ``policy``."""
+        iam.put_role_policy(
+            RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(moto_iam.moto_form(policy))
+        )
         with monkeypatch.context() as patch:
             patch.setenv("AWS_ENDPOINT_URL", enforcing.endpoint)
-            refused = _run_handler(patch, function_env, assumed, region)
+            return _run_handler(patch, function_env, assumed, region)
+
+    def health_checks_read(summary):
+        # A Route53 check that read its status reports the checkers; a refused one has a detail.
+        checks = [c for c in summary["checks"] if c["target"] == "route53-health-check"]
+        assert checks, summary["checks"]
+        return [("checkers" in c and "detail" not in c) for c in checks]
+
+    try:
+        summary = run(live)
+        assert summary["metrics"].get("reason") is None, summary["metrics"]
+        assert summary["metrics"]["published"] == summary["metrics"]["total"] > 0
+        assert all(health_checks_read(summary)), summary["checks"]
+        put = _metric_points(cloudwatch, namespace, region, since)
+        assert put >= 1
+
+        # Less its PutMetricData statement, its metrics are refused (and the health checks still read).
+        refused = run(moto_iam.without_statement(live, metrics_sid))
+        # moto answers the refusal in the query protocol's XML, which botocore's CloudWatch client
+        # (JSON protocol) cannot parse: the code is then the HTTP status, the XML is in the detail.
+        assert refused["metrics"]["reason"] in ("AccessDenied", "403"), refused["metrics"]
+        assert "AccessDenied" in refused["metrics"]["detail"], refused["metrics"]
+        assert "PutMetricData" in refused["metrics"]["detail"], refused["metrics"]
+        assert refused["metrics"]["published"] == 0
+        assert all(health_checks_read(refused)), refused["checks"]
+        assert _metric_points(cloudwatch, namespace, region, since) == put
+
+        # Less its Route53 statement, no health check can be read (moto's 403 for Route53 carries
+        # no code botocore parses: our server's log shows the refusals), and the metrics still go.
+        status_refusals = re.compile(r"healthcheck/\S+/status HTTP/1\.1\S*\" 403")
+        before = len(status_refusals.findall(enforcing.log.read_text()))
+        blind = run(moto_iam.without_statement(live, "ReadTheRegionsHealthChecks"))
+        assert not any(health_checks_read(blind)), blind["checks"]
+        assert len(status_refusals.findall(enforcing.log.read_text())) > before
+        assert blind["metrics"]["published"] == blind["metrics"]["total"], blind["metrics"]
     finally:
         iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(live))
-    # moto answers the refusal in the query protocol's XML, which botocore's CloudWatch client (JSON
-    # protocol) cannot parse: the code is then the HTTP status, and the XML is in the detail.
-    assert refused["metrics"]["reason"] in ("AccessDenied", "403"), refused["metrics"]
-    assert "AccessDenied" in refused["metrics"]["detail"], refused["metrics"]
-    assert "PutMetricData" in refused["metrics"]["detail"], refused["metrics"]
-    assert refused["metrics"]["published"] == 0
-    assert not [c for c in refused["checks"] if c["reason"] == "AccessDenied"], refused["checks"]
-    assert _metric_points(cloudwatch, namespace, region, since) == put
 
 
 # --- One statement less: the converge fails on it -------------------------------------------------
