@@ -51,7 +51,7 @@ def moto_form(policy: dict) -> dict:
         actions = _as_list(statement["Action"])
         twins = []
         for action in actions:
-            prefix, _, name = action.partition(":")
+            prefix, _sep, name = action.partition(":")
             if prefix in SIGNING_NAMES:
                 twins.append(f"{SIGNING_NAMES[prefix]}:{name}")
         moto_statement = {"Effect": "Allow", "Action": actions + twins, "Resource": "*"}

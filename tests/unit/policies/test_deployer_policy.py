@@ -378,10 +378,10 @@ def decide(policy, action, resource, context):
 
 def action_allowed(policy, action):
     """Some statement names the action (its resources and conditions aside)."""
-    service, _, name = action.partition(":")
+    service, _sep, name = action.partition(":")
     for statement in statements(policy):
         for pattern in as_list(statement["Action"]):
-            p_service, _, p_name = pattern.partition(":")
+            p_service, _sep, p_name = pattern.partition(":")
             if p_service == service and (p_name == name or (p_name.endswith("*") and name.startswith(p_name[:-1]))):
                 return True
     return False
@@ -407,7 +407,7 @@ def test_no_wildcard_action_no_negation_no_deny():
         assert statement["Effect"] == "Allow", statement["Sid"]
         assert not {"NotAction", "NotResource", "Principal"} & set(statement), statement["Sid"]
         for action in as_list(statement["Action"]):
-            service, _, name = action.partition(":")
+            service, _sep, name = action.partition(":")
             assert action != "*" and name not in ("", "*"), f"{statement['Sid']}: {action}"
             assert name.endswith("*") is False or action in NO_RESOURCE_TYPE, f"{statement['Sid']}: {action}"
 
