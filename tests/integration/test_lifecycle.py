@@ -63,10 +63,29 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     kms = boto3.client("kms", region_name=REGIONS[1])
     key_id = kms.describe_key(KeyId=f"alias/finproc-{environment_name}")["KeyMetadata"]["KeyId"]
     kms.disable_key_rotation(KeyId=key_id)
+    # ... and an access path: the primary's replication role loses the statement that lets S3
+    # encrypt replicas with the secondary's key (the live policy, as someone with IAM rights would).
+    iam = boto3.client("iam", region_name=REGIONS[0])
+    role = f"finproc-{environment_name}-s3-replication-{REGIONS[0]}"
+    policy = iam.get_role_policy(RoleName=role, PolicyName="replicate-named-buckets")["PolicyDocument"]
+    statements = [s for s in policy["Statement"] if not s.get("Sid", "").startswith("EncryptInto")]
+    assert len(statements) == len(policy["Statement"]) - 1, policy
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="replicate-named-buckets",
+        PolicyDocument=json.dumps(dict(policy, Statement=statements)),
+    )
     broken = run_site(inventory, extra_vars=dict(env, dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
     assert broken.returncode != 0
     assert f"kms-key-rotation [{REGIONS[1]}]" in broken.stdout, broken.stdout[-4000:]
     assert f"kms-key-rotation [{REGIONS[0]}]" not in broken.stdout
+    path = f"access-path:s3-replication:{REGIONS[0]}->{REGIONS[1]}"
+    for name in ("encrypt", "generate-data-key", "decrypt-destination"):
+        assert f"{path}:{name} [{REGIONS[0]}]" in broken.stdout, broken.stdout[-4000:]
+    broken_report = json.loads(max(reports.glob("verify-*.json")).read_text())
+    assert [c for c in broken_report["failed"] if c.startswith("access-path:")] == [
+        f"{path}:{name}" for name in ("encrypt", "generate-data-key", "decrypt-destination")
+    ]
     assert snapshot() == converged, "verify.yml changed something"
 
     # A new tag value (a new cost centre) re-tags everything and duplicates nothing (and the
@@ -87,6 +106,9 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         assert len(tagged) == 1 + 4 + 3 + 2
         assert all({"Key": "CostCenter", "Value": "CC-9999"} in r["Tags"] for r in tagged)
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"]
+    # ... and the replication role's policy is whole again.
+    policy = iam.get_role_policy(RoleName=role, PolicyName="replicate-named-buckets")["PolicyDocument"]
+    assert [s for s in policy["Statement"] if s.get("Sid", "").startswith("EncryptInto")], policy
     converged = snapshot()
 
     for confirmation in ({}, {"confirm_destroy": "production"}):
