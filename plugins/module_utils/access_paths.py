@@ -507,7 +507,11 @@ def _schedule_paths(n):
         function = n.arn("lambda", region, "function:" + n.function)
         for rule, expect in ((n.rule, True), (n.prefix + "-another-rule", False)):
             # EventBridge invokes the function under its resource-based policy, with aws:SourceArn =
-            # the rule's ARN (and aws:SourceAccount = the rule's account).
+            # the rule's ARN and aws:SourceAccount = the rule's account: EventBridge user guide, "Using IAM
+            # policy conditions in Amazon EventBridge", condition keys table
+            # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html):
+            # "aws:SourceAccount: The account where the rule specified by aws:SourceArn exists";
+            # "aws:SourceArn: The ARN of the rule that is sending the event".
             paths.append(AccessPath(
                 "schedule:%s:%s" % (region, "invoke" if expect else "refused:invoke-by-another-rule"), region,
                 "EventBridge rule %s invokes the monitor in %s" % (rule, region), "eventbridge-lambda",
