@@ -58,11 +58,11 @@ DESTINATIONS = [
 ]
 
 
-def replication_policy(destinations=DESTINATIONS):
+def replication_policy(destinations=None):
     return render(
         "data",
         "replication_policy.json.j2",
-        data_replication_destinations=destinations,
+        data_replication_destinations=DESTINATIONS if destinations is None else destinations,
         data_bucket_arn=f"arn:aws:s3:::{bucket(PRIMARY)}",
         data_partition="aws",
         data_kms_key_arn=key_arn(PRIMARY, "1111"),
@@ -113,7 +113,8 @@ HOSTVARS = {
 TABLE = "finproc-dev-transactions"
 
 
-def monitor_policy(region, table_regions, hostvars=HOSTVARS):
+def monitor_policy(region, table_regions, hostvars=None):
+    hostvars = HOSTVARS if hostvars is None else hostvars
     peers = list(hostvars)
     keys = role_default("monitoring", "monitoring_replica_kms_key_arns", hostvars=hostvars, monitoring_peer_hosts=peers)
     return render(
