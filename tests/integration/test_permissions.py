@@ -144,9 +144,12 @@ def enforcing(tmp_path_factory):
         moto.deployer = _user(moto, "finproc-test-deployer", moto_iam.moto_form(moto.policy))
         moto.enforce(True)
         moto.credentials = moto.admin
-        # Enforcement is on: an unknown key is refused, the deployer is who it says.
+        # Enforcement is on: an unknown key is refused, and the deployer may not go beyond its policy.
         with pytest.raises(Exception, match="InvalidClientTokenId"):
             moto.client("iam", {"aws_access_key_id": "test", "aws_secret_access_key": "test"}).list_users()
+        with pytest.raises(Exception, match="AccessDenied"):
+            moto.client("iam", moto.deployer).list_users()
+        moto.client("iam", moto.deployer).list_roles()  # in its policy
         yield moto
     finally:
         moto.stop()
@@ -191,7 +194,7 @@ def test_the_stack_converges_as_a_user_holding_only_the_deployer_policy(enforcin
     assert converge.returncode == 0, converge.stdout[-6000:]
     assert sorted(recap(converge.stdout)) == sorted(REGIONS)
     assert not DENIED.search(converge.stdout)
-    # It really ran as the deployer, under enforcement: the monitor role exists, made by that user.
+    # The stack is there (the deployer's requests were checked: see the enforcing fixture).
     role = f"finproc-{stack['environment']}-monitor-{REGIONS[0]}"
     assert enforcing.client("iam").get_role(RoleName=role)["Role"]["RoleName"] == role
     print(f"converge under enforcement: {stack['seconds']['converge']} s")
