@@ -77,3 +77,16 @@ def assert_tagged(what, tags, expected, name=None):
     assert tags.get("finproc:stack") == expected["name_prefix"], f"{what}: no finproc:stack tag"
     if name is not None:
         assert tags.get("Name") == name, f"{what}: Name tag {tags.get('Name')!r}, expected {name!r}"
+
+
+def assert_private(s3, bucket):
+    """All four public-access blocks on, ACLs disabled (the bucket owner owns every object)."""
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }, f"{bucket}: public access block {block}"
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert [r["ObjectOwnership"] for r in ownership] == ["BucketOwnerEnforced"], f"{bucket}: ownership {ownership}"

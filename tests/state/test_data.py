@@ -5,7 +5,7 @@ import time
 import uuid
 
 import boto3
-from conftest import Aws, assert_tagged, key_arn, tags_of
+from conftest import Aws, assert_private, assert_tagged, key_arn, tags_of
 
 
 def _primary(all_expected):
@@ -76,15 +76,7 @@ def test_the_bucket_is_versioned_encrypted_private_and_tls_only(aws, expected):
         "KMSMasterKeyID": key_arn(aws, expected),
     }
     assert rule["BucketKeyEnabled"] is True
-    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert block == {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    }
-    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
-    assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert_private(s3, bucket)
     policy = {s["Sid"]: s for s in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
     tls = policy["DenyInsecureTransport"]
     assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -3,7 +3,7 @@ Route53 health checks, failover records and the health-check alarms (traffic iss
 
 import json
 
-from conftest import Aws, assert_tagged, tags_of
+from conftest import Aws, assert_private, assert_tagged, tags_of
 
 # Route53 health-check metrics (and so their alarms and topic) exist only here.
 METRICS_REGION = "us-east-1"
@@ -178,15 +178,7 @@ def test_the_access_log_bucket_is_sse_s3_versioned_private_and_kept_for_the_rete
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules] == ["AES256"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert block == {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    }
-    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
-    assert [r["ObjectOwnership"] for r in ownership] == ["BucketOwnerEnforced"]
+    assert_private(s3, bucket)
     rules = [r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] if r["Status"] == "Enabled"]
     assert len(rules) == 1, f"expected one enabled lifecycle rule, got {rules}"
     rule = rules[0]
