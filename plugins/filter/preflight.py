@@ -85,6 +85,13 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlparse
 
+# The failover choice and the primary are the topology filter's (one rule for the whole collection).
+from ansible_collections.finproc.dr.plugins.filter.topology import (
+    partition_problems,
+    primary_problems,
+    secondary_problems,
+)
+
 VALID_ROLES = ("primary", "secondary")
 NAT_MODES = ("per_az", "single")
 # CloudWatch Logs accepts only these retention periods (days).
@@ -503,22 +510,7 @@ def _check_dns(problems, settings, regions):
                 problems.append("dr_service_name %s is not in dr_dns_zone_name %s: it must be the zone itself "
                                 "or a name that ends with .%s" % (service, zone, zone))
 
-    secondaries = [str(r.get("host")) for r in regions if r.get("role") == "secondary"]
-    chosen = settings.get("failover_secondary")
-    hosts = dict((r.get("host"), r) for r in regions)
-    if chosen is not None and chosen != "":
-        choices = ("one of the secondary regions (%s)" % ", ".join(secondaries) if secondaries
-                   else "a secondary region, and the inventory has none")
-        if not isinstance(chosen, str) or chosen not in hosts:
-            problems.append("dr_failover_secondary %r is not a host of the inventory; set it to %s"
-                            % (chosen, choices))
-        elif hosts[chosen].get("role") != "secondary":
-            problems.append("dr_failover_secondary %s has dr_role %s, not secondary; set it to %s"
-                            % (chosen, hosts[chosen].get("role"), choices))
-    elif len(secondaries) > 1:
-        problems.append("%d secondary regions (%s) and dr_failover_secondary does not say which one takes the "
-                        "SECONDARY failover record; set it to one of them"
-                        % (len(secondaries), ", ".join(secondaries)))
+    problems.extend(secondary_problems(regions, settings.get("failover_secondary")))
 
 
 def preflight_problems(regions, settings):
@@ -538,12 +530,8 @@ def preflight_problems(regions, settings):
         if vpc is not None:
             vpcs.append((record.get("host"), vpc))
 
-    primaries = [r.get("host") for r in regions if r.get("role") == "primary"]
-    if regions and not primaries:
-        problems.append("no region has dr_role: primary; exactly one must")
-    elif len(primaries) > 1:
-        problems.append("more than one primary region: %s; exactly one host may have dr_role: primary"
-                        % ", ".join(map(str, primaries)))
+    problems.extend(primary_problems(regions))
+    problems.extend(partition_problems(regions))
 
     seen = {}
     for record in regions:
