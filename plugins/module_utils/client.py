@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright: finproc.dr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Clients that retry what AWS asks to retry, and pagination.
+
+``aws_client(module, service)`` is ``module.client(service, retry_decorator=...)`` with amazon.aws's
+``AWSRetry.jittered_backoff``: a call made with ``aws_retry=True`` is tried again on throttling
+(``THROTTLE_CODES``, besides what AWSRetry retries anyway), and with ``just_created=True`` also on
+the codes a service answers for a resource it has just created and does not show yet
+(``JUST_CREATED_CODES``). Use the just-created client only for calls about a resource this run has
+created: on an old resource the same codes mean that it is really gone.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# Throttling codes of the services we use, beyond those AWSRetry always retries (RequestLimitExceeded,
+# Throttling, TooManyRequestsException, Unavailable, ServiceUnavailable, InternalFailure, InternalError):
+# ThrottlingException (ACM, CloudWatch Logs, EventBridge, DynamoDB's control plane, STS), Throttled
+# (SNS), PriorRequestNotComplete (Route 53: a change to the same resource still in progress), SlowDown
+# (S3), ConcurrentAccess (SNS: another writer on the same topic), ConcurrentModificationException
+# (CloudWatch dashboards, alarms and tags; EventBridge rules).
+THROTTLE_CODES = [
+    "ThrottlingException",
+    "Throttled",
+    "PriorRequestNotComplete",
+    "SlowDown",
+    "ConcurrentAccess",
+    "ConcurrentModificationException",
+]
+
+# The codes each service answers about a resource it has just created and does not show yet
+# (eventual consistency). Only for a client made with just_created=True.
+JUST_CREATED_CODES = {
+    # "Eventual consistency in the Amazon EC2 API"
+    # https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html : "if you run a command
+    # to modify or describe the resource that you just created, its ID might not have propagated
+    # throughout the system, and you will get an error responding that the resource does not exist"
+    # (examples: InvalidInstanceID.NotFound, InvalidGroup.NotFound). The resources we create: the codes
+    # are those of "Error codes for the Amazon EC2 API"
+    # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+    "ec2": [
+        "InvalidSubnetID.NotFound",
+        "InvalidVpcID.NotFound",
+        "NatGatewayNotFound",
+        "InvalidAllocationID.NotFound",
+        "InvalidRouteTableID.NotFound",
+        "InvalidInternetGatewayID.NotFound",
+        "InvalidGroup.NotFound",
+        "InvalidFlowLogId.NotFound",
+        "InvalidVpcEndpointId.NotFound",
+    ],
+    # GetTopicAttributes, SetTopicAttributes, Subscribe: "NotFound - Indicates that the requested
+    # resource does not exist" (https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html,
+    # "GetTopicAttributes - Amazon Simple Notification Service"); TagResource and ListTagsForResource
+    # answer ResourceNotFound ("Can't perform the action on the specified resource. Make sure that the
+    # resource exists.", https://docs.aws.amazon.com/sns/latest/api/API_TagResource.html). SNS does not
+    # document how long a new topic takes to be visible; the module waited for both codes before.
+    "sns": ["NotFound", "ResourceNotFound"],
+    # An IAM role created a moment ago: "Changes that I make are not always immediately visible"
+    # (IAM "Troubleshoot general issues",
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+    # and CreateFunction then answers InvalidParameterValueException ("One of the parameters in the
+    # request is not valid", https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html)
+    # with "The role defined for the function cannot be assumed by Lambda". The code does not tell this
+    # case from a really invalid parameter (which is then tried for minutes before it fails): a module
+    # that can tell them apart by the message (lambda_function) should rather do so.
+    "lambda": ["InvalidParameterValueException"],
+    # "If you issue a DescribeTable request immediately after a CreateTable request, DynamoDB might
+    # return a ResourceNotFoundException" (DescribeTable - Amazon DynamoDB,
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html)
+    "dynamodb": ["ResourceNotFoundException"],
+    # DescribeTargetGroups, ModifyTargetGroupAttributes, AddTags: TargetGroupNotFound "The specified
+    # target group does not exist." (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+    "elbv2": ["TargetGroupNotFound", "LoadBalancerNotFound", "ListenerNotFound"],
+    # DescribeCertificate, AddTagsToCertificate: ResourceNotFoundException "The specified certificate
+    # cannot be found in the caller's account or Region."
+    # (https://docs.aws.amazon.com/acm/latest/APIReference/API_DescribeCertificate.html)
+    "acm": ["ResourceNotFoundException"],
+    # PutTargets, TagResource, ListTargetsByRule right after PutRule: ResourceNotFoundException "An
+    # entity that you specified does not exist."
+    # (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html)
+    "events": ["ResourceNotFoundException"],
+    # TagResource, ListTagsForResource on a log group just created: ResourceNotFoundException "The
+    # specified resource does not exist."
+    # (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html)
+    "logs": ["ResourceNotFoundException"],
+    # TagResource, ListTagsForResource on an alarm just put: ResourceNotFoundException "The named
+    # resource does not exist." (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_TagResource.html)
+    "cloudwatch": ["ResourceNotFoundException", "ResourceNotFound"],
+    # A health check just created: NoSuchHealthCheck "No health check exists with the specified ID."
+    # (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHealthCheck.html)
+    "route53": ["NoSuchHealthCheck", "NoSuchHostedZone"],
+}
+
+RETRIES = 10
+
+
+def retry_decorator(just_created_service=None, extra_codes=()):
+    """AWSRetry.jittered_backoff for THROTTLE_CODES (+ the service's just-created codes) + extra_codes."""
+    codes = list(THROTTLE_CODES)
+    if just_created_service:
+        codes.extend(JUST_CREATED_CODES.get(just_created_service, []))
+    codes.extend(extra_codes)
+    return AWSRetry.jittered_backoff(retries=RETRIES, catch_extra_error_codes=codes)
+
+
+def aws_client(module, service, region=None, just_created=False, extra_codes=()):
+    """A client whose calls made with ``aws_retry=True`` retry throttling (and just-created codes).
+
+    Cached on the module per (service, region, just_created, extra_codes).
+    """
+    extra_codes = tuple(extra_codes)
+    key = (service, region, bool(just_created), extra_codes)
+    cache = module.__dict__.setdefault("_finproc_clients", {})
+    if key not in cache:
+        decorator = retry_decorator(service if just_created else None, extra_codes)
+        params = {"retry_decorator": decorator}
+        if region:
+            params["region"] = region
+        cache[key] = module.client(service, **params)
+    return cache[key]
+
+
+def paginate(client, operation, result_key=None, **params):
+    """The whole result of `operation` (every page), retried as the client's calls are.
+
+    ``get_paginator(operation).paginate(**params).build_full_result()`` when botocore can paginate
+    it, else one call. With `result_key`, only that key of the result (default []).
+    """
+    raw = getattr(client, "client", client)  # the botocore client inside a RetryingBotoClientWrapper
+    retry = getattr(client, "retry", None) or retry_decorator()
+
+    def call():
+        if raw.can_paginate(operation):
+            return raw.get_paginator(operation).paginate(**params).build_full_result()
+        return getattr(raw, operation)(**params)
+
+    result = retry(call)()
+    if result_key is None:
+        return result
+    return result.get(result_key, [])

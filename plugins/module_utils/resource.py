@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: finproc.dr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The present/absent skeleton of a module's main().
+
+A module subclasses AWSResource and implements read, settings, desired, create, plan, apply, delete
+and result; ``run(module, TheResource)`` does the rest:
+
+present: read; nothing there -> in check mode the desired settings, else create and read again;
+         something there -> plan; writes to do and not check mode -> apply and read again.
+absent:  read; nothing there -> unchanged; check mode -> changed; else delete.
+
+The diff is always before/after as ``settings`` shows them ({} for nothing).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.finproc.dr.plugins.module_utils import errors
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+
+
+class AWSResource(object):
+    kind = "resource"  # e.g. "SNS topic", in messages
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.region = module.region
+
+    def identity(self):
+        """The resource in messages, after `kind` (e.g. its name, or its name and ARN)."""
+        return self.params.get("name")
+
+    def label(self):
+        return "%s %s" % (self.kind, self.identity())
+
+    # -- to implement ----------------------------------------------------------------------------
+    def read(self):
+        """The current state (any object), or None when there is no such resource."""
+        raise NotImplementedError
+
+    def settings(self, state):
+        """The diff view of a state read."""
+        raise NotImplementedError
+
+    def desired(self):
+        """The diff view of a resource that would be created."""
+        raise NotImplementedError
+
+    def create(self):
+        raise NotImplementedError
+
+    def plan(self, state):
+        """(writes, after): writes a dict of lists/dicts (all empty: nothing to do), after the settings."""
+        raise NotImplementedError
+
+    def apply(self, state, writes):
+        raise NotImplementedError
+
+    def delete(self, state):
+        raise NotImplementedError
+
+    def result(self, changed, state, before, after):
+        """The keyword arguments of exit_json; `state` is the resource after the run (None: none)."""
+        return dict(changed=changed, diff=diff(before, after))
+
+    # -- provided --------------------------------------------------------------------------------
+    def fail_aws(self, e, operation):
+        errors.fail_aws(self.module, e, operation, self.label())
+
+    def call(self, fn, operation, ignore=(), **params):
+        return errors.aws_call(self.module, fn, operation, self.label(), ignore=ignore, **params)
+
+    def present(self):
+        state = self.read()
+        if state is None:
+            after = self.desired()
+            if self.module.check_mode:
+                return self.result(True, None, {}, after)
+            self.create()
+            final = self.read()
+            return self.result(True, final, {}, self.settings(final) if final is not None else after)
+
+        before = self.settings(state)
+        writes, after = self.plan(state)
+        changed = any(bool(write) for write in writes.values())
+        if not changed or self.module.check_mode:
+            return self.result(changed, state, before, after)
+        self.apply(state, writes)
+        final = self.read()
+        return self.result(True, final, before, self.settings(final) if final is not None else after)
+
+    def absent(self):
+        state = self.read()
+        if state is None:
+            return self.result(False, None, {}, {})
+        before = self.settings(state)
+        if self.module.check_mode:
+            return self.result(True, state, before, {})
+        self.delete(state)
+        return self.result(True, None, before, {})
+
+
+def run(module, resource_class):
+    """present() or absent() by ``params["state"]`` (default present), then exit_json."""
+    resource = resource_class(module)
+    result = resource.absent() if module.params.get("state", "present") == "absent" else resource.present()
+    module.exit_json(**result)

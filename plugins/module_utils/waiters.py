@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: finproc.dr contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Waiting: a read polled until a condition holds, or a botocore waiter, both with one timeout message."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import time
+
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
+
+SHORT_REPR = 300
+
+
+def short(value):
+    """A short text of `value` for a message."""
+    text = repr(value)
+    return text if len(text) <= SHORT_REPR else text[: SHORT_REPR - 3] + "..."
+
+
+def timeout_message(timeout, what, last):
+    return "timed out after %s s waiting for %s (last seen: %s)" % (timeout, what, short(last))
+
+
+def poll_until(module, read, done, timeout, delay=5, what="", sleep=None, clock=None):
+    """``read()`` until ``done(value)``; that value. Past `timeout` seconds, the module fails.
+
+    ``timeout=0``: one read, no wait. `sleep` and `clock` default to this module's ``time.sleep`` and
+    ``time.monotonic``, looked up at the call (a test may replace ``waiters.time``).
+    """
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value
+        remaining = deadline - clock()
+        if remaining <= 0:
+            module.fail_json(msg=timeout_message(timeout, what, value))
+        sleep(min(delay, remaining))
+
+
+def waiter_config(timeout, delay):
+    """The WaiterConfig that gives up after `timeout` seconds: at least one attempt."""
+    delay = max(1, int(delay))
+    return {"Delay": delay, "MaxAttempts": max(1, int(math.ceil(float(timeout) / delay)))}
+
+
+def wait_for(module, client, waiter_name, timeout, delay=5, what="", **params):
+    """Wait with the botocore waiter `waiter_name` (or one of amazon.aws's) for at most `timeout` s.
+
+    On WaiterError the module fails with the same message as poll_until (the last response seen).
+    """
+    raw = getattr(client, "client", client)  # the botocore client inside a RetryingBotoClientWrapper
+    waiter = raw.get_waiter(waiter_name) if waiter_name in raw.waiter_names else get_waiter(raw, waiter_name)
+    try:
+        waiter.wait(WaiterConfig=waiter_config(timeout, delay), **params)
+    except botocore.exceptions.WaiterError as e:
+        last = e.last_response
+        if isinstance(last, dict):
+            last = dict((k, v) for k, v in last.items() if k != "ResponseMetadata")
+        module.fail_json(msg=timeout_message(timeout, what or waiter_name, last))

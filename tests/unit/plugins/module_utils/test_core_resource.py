@@ -1,0 +1,125 @@
+"""resource.py: the present/absent skeleton, in check mode and not, through a resource kept in a dict."""
+
+import pytest
+from core_fakes import Exited, Failed, FakeModule, client_error
+
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource, run
+
+
+class Thing(AWSResource):
+    """A resource {"size": n} held in `store` (shared by the test)."""
+
+    kind = "thing"
+    store = {}
+    log = []
+
+    def read(self):
+        self.log.append("read")
+        return dict(self.store["thing"]) if "thing" in self.store else None
+
+    def settings(self, state):
+        return {"size": state["size"]}
+
+    def desired(self):
+        return {"size": self.params["size"]}
+
+    def create(self):
+        self.log.append("create")
+        self.store["thing"] = {"size": self.params["size"]}
+
+    def plan(self, state):
+        resize = [self.params["size"]] if state["size"] != self.params["size"] else []
+        return {"resize": resize}, {"size": self.params["size"]}
+
+    def apply(self, state, writes):
+        self.log.append("apply")
+        self.store["thing"] = {"size": writes["resize"][0]}
+
+    def delete(self, state):
+        self.log.append("delete")
+        del self.store["thing"]
+
+    def result(self, changed, state, before, after):
+        return dict(changed=changed, thing=state or {}, diff={"before": before, "after": after})
+
+
+@pytest.fixture(autouse=True)
+def fresh():
+    Thing.store.clear()
+    del Thing.log[:]
+
+
+def exit_of(params, check_mode=False):
+    with pytest.raises(Exited) as exited:
+        run(FakeModule(params, check_mode=check_mode), Thing)
+    return exited.value.kwargs
+
+
+def test_present_creates_and_reads_again():
+    result = exit_of({"name": "t", "size": 2})
+    assert result == {"changed": True, "thing": {"size": 2}, "diff": {"before": {}, "after": {"size": 2}}}
+    assert Thing.log == ["read", "create", "read"]
+
+
+def test_present_in_check_mode_shows_the_desired_resource_and_creates_nothing():
+    result = exit_of({"name": "t", "size": 2}, check_mode=True)
+    assert result == {"changed": True, "thing": {}, "diff": {"before": {}, "after": {"size": 2}}}
+    assert Thing.log == ["read"] and Thing.store == {}
+
+
+def test_present_updates_what_differs():
+    Thing.store["thing"] = {"size": 1}
+    result = exit_of({"name": "t", "size": 3})
+    assert result == {"changed": True, "thing": {"size": 3}, "diff": {"before": {"size": 1}, "after": {"size": 3}}}
+    assert Thing.log == ["read", "apply", "read"]
+
+
+def test_present_in_check_mode_reports_the_update_and_writes_nothing():
+    Thing.store["thing"] = {"size": 1}
+    result = exit_of({"name": "t", "size": 3}, check_mode=True)
+    assert result == {"changed": True, "thing": {"size": 1}, "diff": {"before": {"size": 1}, "after": {"size": 3}}}
+    assert Thing.log == ["read"] and Thing.store == {"thing": {"size": 1}}
+
+
+def test_present_with_nothing_to_do_is_unchanged():
+    Thing.store["thing"] = {"size": 3}
+    result = exit_of({"name": "t", "size": 3})
+    assert result["changed"] is False and Thing.log == ["read"]
+
+
+def test_absent_deletes():
+    Thing.store["thing"] = {"size": 3}
+    result = exit_of({"name": "t", "state": "absent"})
+    assert result == {"changed": True, "thing": {}, "diff": {"before": {"size": 3}, "after": {}}}
+    assert Thing.log == ["read", "delete"] and Thing.store == {}
+
+
+def test_absent_in_check_mode_reports_and_deletes_nothing():
+    Thing.store["thing"] = {"size": 3}
+    result = exit_of({"name": "t", "state": "absent"}, check_mode=True)
+    assert result == {"changed": True, "thing": {"size": 3}, "diff": {"before": {"size": 3}, "after": {}}}
+    assert Thing.store == {"thing": {"size": 3}}
+
+
+def test_absent_of_nothing_is_unchanged():
+    result = exit_of({"name": "t", "state": "absent"})
+    assert result == {"changed": False, "thing": {}, "diff": {"before": {}, "after": {}}}
+
+
+def test_call_and_fail_aws_name_the_kind_and_identity():
+    thing = Thing(FakeModule({"name": "t1"}, region="eu-west-1"))
+
+    def refused(**params):
+        raise client_error("AccessDenied")
+
+    with pytest.raises(Failed) as failed:
+        thing.call(refused, "PutThing", Size=1)
+    assert failed.value.kwargs["msg"].startswith("PutThing failed for thing t1 in eu-west-1: ")
+    assert thing.call(refused, "PutThing", ignore=("AccessDenied",)) is None
+    assert thing.call(lambda **params: params, "GetThing", Size=1) == {"aws_retry": True, "Size": 1}
+
+
+def test_the_default_result_has_the_diff():
+    thing = AWSResource(FakeModule({"name": "x"}))
+    assert thing.result(True, None, {}, {"a": 1}) == {"changed": True, "diff": {"before": {}, "after": {"a": 1}}}
+    assert thing.identity() == "x"
