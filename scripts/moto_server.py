@@ -32,11 +32,26 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   (and ignores them when it updates one), accepts a dashboard's ARN in TagResource and
   UntagResource, and drops the tags with the dashboard in DeleteDashboards; moto ignores the Tags,
   refuses the ARN (ResourceNotFoundException) and keeps tags it holds for a deleted dashboard.
+- ACM GetCertificate of an imported certificate: AWS returns the chain that was imported
+  (GetCertificate: "Certificates forming the requested certificate's chain of trust",
+  https://docs.aws.amazon.com/acm/latest/APIReference/API_GetCertificate.html; community.aws's
+  acm_certificate, tested on AWS, compares it byte for byte with the chain it imported); moto
+  appends an "Amazon Root CA 1" to every chain, so a chain compared with the one imported always
+  differs. Here an imported certificate's chain is the one imported (none when none was: the
+  CertificateChain member is optional in the API model).
+- ACM ImportCertificate over an existing ARN (a re-import): AWS replaces the certificate "while
+  preserving the AWS service associations of the original certificate" (ACM User Guide,
+  "Reimport a certificate", https://docs.aws.amazon.com/acm/latest/userguide/import-reimport.html)
+  and takes no tags then ("You cannot apply tags when reimporting a certificate",
+  ImportCertificate, https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html):
+  the certificate keeps its users (InUseBy) and its tags. moto builds a new certificate that has
+  neither, so a certificate in use could be deleted and one found by its Name tag is lost.
 """
 
 import sys
 
-from moto.acm.models import acm_backends
+from moto.acm.models import AWSCertificateManagerBackend, acm_backends
+from moto.acm.responses import AWSCertificateManagerResponse
 from moto.awslambda.models import LambdaFunction
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
@@ -264,6 +279,39 @@ CloudWatchResponse.put_dashboard = _put_dashboard
 CloudWatchBackend.tag_resource = _cloudwatch_tag_resource
 CloudWatchBackend.untag_resource = _cloudwatch_untag_resource
 CloudWatchBackend.delete_dashboards = _delete_dashboards
+
+_original_import_certificate = AWSCertificateManagerBackend.import_certificate
+
+
+def _import_certificate(self, certificate, private_key, chain, arn, tags):
+    previous = self._certificates.get(arn) if arn else None
+    imported_arn = _original_import_certificate(self, certificate, private_key, chain=chain, arn=arn, tags=tags)
+    bundle = self._certificates[imported_arn]
+    bundle.chain = chain  # as imported, validated by moto already; None when none was
+    if previous is not None:  # a re-import: the same certificate, its users and tags kept
+        bundle.in_use_by = previous.in_use_by
+        bundle.tags = previous.tags
+    return imported_arn
+
+
+_original_get_certificate_response = AWSCertificateManagerResponse.get_certificate
+
+
+def _get_certificate_response(self):
+    bundle = self.acm_backend._certificates.get(self._get_param("CertificateArn"))
+    if bundle is None or bundle.chain is not None:
+        return _original_get_certificate_response(self)
+    bundle.chain = b""  # moto's reply decodes the chain; the member is left out below
+    try:
+        result = _original_get_certificate_response(self)
+    finally:
+        bundle.chain = None
+    result.result.pop("CertificateChain", None)
+    return result
+
+
+AWSCertificateManagerBackend.import_certificate = _import_certificate
+AWSCertificateManagerResponse.get_certificate = _get_certificate_response
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,11 +25,9 @@ description:
     proceed. A requested certificate whose validation C(FAILED) or C(VALIDATION_TIMED_OUT), and
     that nothing uses, is deleted and requested again.
   - community.aws.acm_certificate only imports certificates, and without a chain it compares the
-    chain ACM returns with the certificate itself, so it re-imports on every run where ACM returns
-    something else (moto returns a root CA). Here the chain is only compared when
-    I(certificate_chain) is given, and certificates that ACM returns after the imported chain are
-    not a difference when they are self-signed (roots) or do not certify the certificate before
-    them; one that does (a cross-signed root dropped from the chain) is.
+    chain ACM returns with the certificate itself. Here the chain is only compared when
+    I(certificate_chain) is given, with the chain GetCertificate returns, certificate by
+    certificate in DER.
   - Certificates are found by listing every certificate of the region (of every key type, not
     only C(RSA_2048) as ACM lists by default) and reading their tags. More than one certificate
     with the same C(Name) tag is an error.
@@ -371,34 +369,6 @@ def certificate_fields(der):
     }
 
 
-def appended(chain, start):
-    """Whether the certificates of chain from start on were added by ACM, not imported.
-
-    ACM may return the imported chain with a certificate after it (the documentation of
-    GetCertificate speaks of the issuing CA's certificate; moto appends an Amazon root CA whatever
-    was imported). Such a trailing certificate is not a difference when it is self-signed (a root:
-    clients must trust it already, a server need not send it) or does not certify the certificate
-    before it (it cannot be on the path a client builds). A trailing certificate that does certify
-    the one before it, like a cross-signed root that was dropped from the chain, is a difference.
-    """
-    try:
-        fields = [certificate_fields(der) for der in chain]
-    except (ValueError, IndexError):
-        return False
-    for index in range(start, len(chain)):
-        extra, before = fields[index], fields[index - 1]
-        if extra["subject"] != extra["issuer"] and extra["subject"] == before["issuer"]:
-            return False
-    return True
-
-
-def chain_matches(current, wanted):
-    """Whether the chain ACM holds (DER list) is the wanted one (DER list), see appended()."""
-    if current == wanted:
-        return True
-    return len(current) > len(wanted) and current[:len(wanted)] == wanted and appended(current, len(wanted))
-
-
 # -- views ------------------------------------------------------------------------------------
 def timestamp(value):
     return value.isoformat() if isinstance(value, (datetime.datetime, datetime.date)) else value
@@ -563,21 +533,6 @@ class Certificate(object):
                 self.fail_aws(e, "Tagging", arn)
         return True, after
 
-    def keep_tags(self, arn, tags):
-        """After a re-import: ACM keeps the tags, but moto drops them, and without its Name tag the
-        certificate would not be found again (the next run would import a second one)."""
-        held = self.list_tags(arn) or {}
-        lost = dict((k, v) for k, v in tags.items() if held.get(k) != v)
-        if not lost:
-            return
-        self.module.warn("ImportCertificate dropped the tags %s of certificate %s (%s); they were set again"
-                         % (", ".join(sorted(lost)), self.name, arn))
-        try:
-            self.client.add_tags_to_certificate(aws_retry=True, CertificateArn=arn,
-                                                Tags=ansible_dict_to_boto3_tag_list(lost))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "AddTagsToCertificate", arn)
-
     # -- import mode -----------------------------------------------------------------------------
     def import_certificate(self, arn=None):
         request = {
@@ -620,7 +575,10 @@ class Certificate(object):
         if leaf[:1] != pem_certificates(self.params["certificate"]):
             return False
         if self.params.get("certificate_chain"):
-            return chain_matches(chain, pem_certificates(self.params["certificate_chain"]))
+            # GetCertificate returns the imported chain: "Certificates forming the requested
+            # certificate's chain of trust" (ACM API Reference, GetCertificate,
+            # https://docs.aws.amazon.com/acm/latest/APIReference/API_GetCertificate.html).
+            return chain == pem_certificates(self.params["certificate_chain"])
         return True
 
     def present_imported(self, cert, tags):
@@ -643,8 +601,12 @@ class Certificate(object):
             changed = True
             predicted = self.imported_view()
             if not self.module.check_mode:
+                # A re-import keeps the certificate's tags (and its users): ACM takes no tags then
+                # ("You cannot apply tags when reimporting a certificate", ImportCertificate,
+                # https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html) and
+                # preserves "the AWS service associations of the original certificate" (ACM User Guide,
+                # "Reimport a certificate", https://docs.aws.amazon.com/acm/latest/userguide/import-reimport.html).
                 self.import_certificate(arn)
-                self.keep_tags(arn, tags)
         tags_changed, tags = self.sync_tags(arn, tags)
         if changed and not self.module.check_mode:
             cert = self.describe(arn)

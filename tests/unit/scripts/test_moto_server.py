@@ -1,5 +1,6 @@
 """The moto fixes of scripts/moto_server.py, in-process: each makes moto answer as AWS does."""
 
+import datetime
 import importlib.util
 import io
 import json
@@ -10,6 +11,10 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -111,6 +116,66 @@ def test_a_deleted_listener_no_longer_uses_its_certificate(aws, tmp_path):
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     assert acm.describe_certificate(CertificateArn=certificate)["Certificate"]["InUseBy"] == []
     acm.delete_certificate(CertificateArn=certificate)
+
+
+def _issued(subject, issuer_name, key, signing_key, ca):
+    """A PEM certificate of `subject`, signed by `signing_key` as `issuer_name`, valid now."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(signing_key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _leaf_and_chain():
+    """(leaf PEM, its key PEM, the intermediate that signed it, PEM): a leaf with a one-certificate chain."""
+    ca_key, leaf_key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _unused in range(2))
+    intermediate = _issued("Fix Intermediate", "Fix Intermediate", ca_key, ca_key, ca=True)
+    leaf = _issued("fix.example", "Fix Intermediate", leaf_key, ca_key, ca=False)
+    key = leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    return leaf, key, intermediate
+
+
+def test_an_imported_certificate_has_the_chain_it_was_imported_with(aws):
+    acm = boto3.client("acm", region_name=REGION)
+    leaf, key, intermediate = _leaf_and_chain()
+    with_chain = acm.import_certificate(Certificate=leaf, PrivateKey=key, CertificateChain=intermediate)
+    held = acm.get_certificate(CertificateArn=with_chain["CertificateArn"])
+    assert held["CertificateChain"].encode() == intermediate  # nothing appended
+    without_chain = acm.import_certificate(Certificate=leaf, PrivateKey=key)
+    held = acm.get_certificate(CertificateArn=without_chain["CertificateArn"])
+    assert held["Certificate"].encode() == leaf
+    assert "CertificateChain" not in held
+
+
+def test_a_reimport_keeps_the_certificates_tags_and_users(aws, tmp_path):
+    elbv2, arn, vpc = _alb()
+    acm, certificate = _certificate(tmp_path)
+    acm.add_tags_to_certificate(CertificateArn=certificate, Tags=[{"Key": "Name", "Value": "fix-alb"}])
+    group = elbv2.create_target_group(Name="fix-app", Protocol="HTTP", Port=8080, VpcId=vpc)["TargetGroups"][0]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=arn,
+        Protocol="HTTPS",
+        Port=443,
+        Certificates=[{"CertificateArn": certificate}],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    )["Listeners"][0]["ListenerArn"]
+    leaf, key, intermediate = _leaf_and_chain()
+    again = acm.import_certificate(CertificateArn=certificate, Certificate=leaf, PrivateKey=key)
+    assert again["CertificateArn"] == certificate
+    assert acm.get_certificate(CertificateArn=certificate)["Certificate"].encode() == leaf
+    assert acm.list_tags_for_certificate(CertificateArn=certificate)["Tags"] == [{"Key": "Name", "Value": "fix-alb"}]
+    assert acm.describe_certificate(CertificateArn=certificate)["Certificate"]["InUseBy"] == [listener]
 
 
 def _failover(identifier, role, action):

@@ -70,7 +70,7 @@ ROOT = _issue("Test Root", "Test Root", ROOT_KEY.public_key(), ROOT_KEY, 1, ca=T
 INTER = _issue("Test Intermediate", "Test Root", INTER_KEY.public_key(), ROOT_KEY, 2, ca=True)
 # The root, cross-signed by an older root: it certifies INTER, so dropping it is a change.
 CROSS = _issue("Test Root", "Old Root", ROOT_KEY.public_key(), OLD_ROOT_KEY, 3, ca=True)
-# A root that has nothing to do with our chain (moto appends such a one, "Amazon Root CA 1").
+# A root that has nothing to do with our chain.
 UNRELATED = _issue("Amazon Root CA 1", "Starfield Root", OTHER_KEY.public_key(), OTHER_KEY, 4, ca=True)
 LEAF = _issue(DOMAIN, "Test Intermediate", LEAF_KEY.public_key(), INTER_KEY, 0x1A2B3C, names=[DOMAIN])
 LEAF_KEY_PEM = _key_pem(LEAF_KEY)
@@ -223,7 +223,7 @@ def test_import_new(acm, monkeypatch, capsys, clock):
 def test_import_identical_writes_nothing(acm, monkeypatch, capsys, clock, sent):
     client, stub = acm
     found(stub, imported(), tags=TAGS)
-    # No chain was imported: what ACM returns as the chain (here a root, as moto does) is not compared.
+    # No chain was given: what ACM returns as the chain (here an unrelated root) is not compared.
     stub.add_response("get_certificate", {"Certificate": LEAF, "CertificateChain": UNRELATED}, BY_ARN)
     result, code = run(acm, monkeypatch, capsys, IMPORT_ARGS, diff=True)
     assert code == 0, result
@@ -243,7 +243,6 @@ def test_import_different_reimports_in_place(acm, monkeypatch, capsys, clock):
         {"CertificateArn": ARN},
         {"CertificateArn": ARN, "Certificate": RENEWED.encode(), "PrivateKey": LEAF_KEY_PEM.encode()},
     )
-    stub.add_response("list_tags_for_certificate", {"Tags": TAGS}, BY_ARN)  # ACM keeps them
     stub.add_response("describe_certificate", {"Certificate": imported(serial="4d:5e:6f")}, BY_ARN)
     result, code = run(acm, monkeypatch, capsys, dict(IMPORT_ARGS, certificate=RENEWED), diff=True)
     assert code == 0, result
@@ -253,8 +252,8 @@ def test_import_different_reimports_in_place(acm, monkeypatch, capsys, clock):
     assert "warnings" not in result
 
 
-def test_tags_a_reimport_dropped_are_set_again(acm, monkeypatch, capsys, clock, sent):
-    """moto drops the tags on a re-import: without the Name tag the next run would import anew."""
+def test_a_reimport_sends_no_tags_and_leaves_them_to_acm(acm, monkeypatch, capsys, clock, sent):
+    """ACM keeps a certificate's tags through a re-import (and takes none then): no tag call follows."""
     client, stub = acm
     held = NAME_TAG + [{"Key": "Owner", "Value": "someone"}]
     found(stub, imported(), tags=held)
@@ -264,15 +263,13 @@ def test_tags_a_reimport_dropped_are_set_again(acm, monkeypatch, capsys, clock, 
         {"CertificateArn": ARN},
         {"CertificateArn": ARN, "Certificate": RENEWED.encode(), "PrivateKey": LEAF_KEY_PEM.encode()},
     )
-    stub.add_response("list_tags_for_certificate", {}, BY_ARN)  # no tags at all
-    stub.add_response("add_tags_to_certificate", {}, {"CertificateArn": ARN, "Tags": held})
     stub.add_response("describe_certificate", {"Certificate": imported(serial="4d:5e:6f")}, BY_ARN)
     args = {k: v for k, v in IMPORT_ARGS.items() if k != "tags"}
     result, code = run(acm, monkeypatch, capsys, dict(args, certificate=RENEWED))
     assert code == 0, result
-    assert writes(sent) == ["ImportCertificate", "AddTagsToCertificate"]
+    assert writes(sent) == ["ImportCertificate"]
     assert result["certificate"]["tags"] == {"Name": NAME, "Owner": "someone"}
-    assert "ImportCertificate dropped the tags Name, Owner" in str(result["warnings"])
+    assert "warnings" not in result
 
 
 def test_leading_text_and_line_breaks_do_not_make_a_difference(acm, monkeypatch, capsys, clock, sent):
@@ -289,8 +286,8 @@ def test_leading_text_and_line_breaks_do_not_make_a_difference(acm, monkeypatch,
     "held, same",
     [
         pytest.param(INTER, True, id="the same chain"),
-        pytest.param(INTER + UNRELATED, True, id="a root CA appended that does not certify the chain"),
-        pytest.param(INTER + ROOT, True, id="the chain's own self-signed root appended"),
+        pytest.param(INTER + UNRELATED, False, id="a root that does not certify the chain was dropped"),
+        pytest.param(INTER + ROOT, False, id="the chain's own self-signed root was dropped"),
         pytest.param(INTER + CROSS, False, id="a cross-signed root that certifies the chain was dropped"),
         pytest.param(ROOT, False, id="another chain"),
         pytest.param(None, False, id="no chain held"),
@@ -314,7 +311,6 @@ def test_import_compares_the_chain_when_given(acm, monkeypatch, capsys, clock, s
                 "CertificateChain": INTER.encode(),
             },
         )
-        stub.add_response("list_tags_for_certificate", {"Tags": TAGS}, BY_ARN)
         stub.add_response("describe_certificate", {"Certificate": imported()}, BY_ARN)
     result, code = run(acm, monkeypatch, capsys, dict(IMPORT_ARGS, certificate_chain=INTER))
     assert code == 0, result
