@@ -39,9 +39,10 @@ description:
     I(record_type=A), C(AAAA) records for I(record_type=AAAA)), and the answer comes from it when
     the answer and those addresses have an address in common (load balancer addresses rotate, so
     equality would be too strict), or when the answer is the name itself (a C(CNAME) record).
-  - Where TestDNSAnswer is not available (an emulator that does not implement it, like moto, which answers
-    HTTP 404), C(supported) is C(false), C(unsupported_reason) says what is missing and
-    C(dns_seconds) is null, never a made-up figure. The health check is then still polled, for
+  - Where TestDNSAnswer is not available (AWS documents that it is not in the China Regions; an
+    endpoint answers an operation it does not have with an error such as C(InvalidAction) or a
+    bare HTTP 404 or 501), C(supported) is C(false), C(unsupported_reason) says what is missing
+    and C(dns_seconds) is null, never a made-up figure. The health check is then still polled, for
     at most I(unsupported_health_timeout) seconds, so that the drill exercises and records it.
   - I(measure=replication) measures the replication lag of a DynamoDB global table between two of
     its replicas. It writes a canary item in I(source_region), never over an existing item (its
@@ -221,8 +222,8 @@ unsupported_reason:
   returned: measure=dns_failover
   type: str
   sample: >-
-    Route53 TestDNSAnswer is not available at http://127.0.0.1:5000: An error occurred (404) when
-    calling the TestDNSAnswer operation: Not Found
+    Route53 TestDNSAnswer is not available at https://route53.amazonaws.com.cn: An error occurred
+    (404) when calling the TestDNSAnswer operation: Not Found
 inverted:
   description:
     - Whether the health check was inverted (its C(Inverted) flag, read once at the start), which
@@ -361,8 +362,14 @@ DEFAULTS = {
 }
 # Route53 considers an endpoint unhealthy when this share of its checkers or fewer report it healthy.
 HEALTHY_SHARE_PERCENT = 18
-# Error codes of an endpoint that does not implement an operation (moto answers a bare HTTP 404,
-# which botocore reports with the code "404"; others say so by name or answer 501).
+# TestDNSAnswer is not available everywhere: "The TestDNSAnswer API is not available" in the China
+# Regions (Amazon Web Services in China, "Amazon Route 53", Feature Availability and Implementation
+# Differences, https://docs.amazonaws.cn/en_us/aws/latest/userguide/route53.html). The error such
+# an endpoint answers is not documented; these are the ways an endpoint says it has no such
+# operation: InvalidAction ("The action or operation requested is invalid", in "Common Errors",
+# "the errors common to the API actions of all AWS services", for example
+# https://docs.aws.amazon.com/emr/latest/APIReference/CommonErrors.html), the names other
+# protocols use, and a bare HTTP 404 or 501 (botocore reports the status as the code).
 UNSUPPORTED_CODES = (
     "404",
     "501",
