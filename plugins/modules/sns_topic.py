@@ -233,36 +233,22 @@ topic:
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-
-# SNS throttles with "Throttled"; two writers on the same topic get "ConcurrentAccess".
-RETRY_CODES = ["Throttled", "ConcurrentAccess"]
-retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=RETRY_CODES)
-# Right after CreateTopic, a topic that is not visible yet is waited for.
-NEW_TOPIC_CODES = ["NotFound", "ResourceNotFound"]
-retry_new = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=RETRY_CODES + NEW_TOPIC_CODES)
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # option -> topic attribute, for the attributes compared as text
 TEXT_ATTRIBUTES = (("kms_master_key_id", "KmsMasterKeyId"), ("display_name", "DisplayName"))
-
-
-@retry
-def list_subscriptions(client, topic_arn):
-    paginator = client.get_paginator("list_subscriptions_by_topic")
-    return paginator.paginate(TopicArn=topic_arn).build_full_result().get("Subscriptions", [])
 
 
 def subscription_key(subscription):
@@ -294,7 +280,7 @@ def settings(state):
 def topic_result(state):
     if state is None:
         return {}
-    topic = camel_dict_to_snake_dict(state["attributes"])
+    topic = snake(state["attributes"])
     topic["tags"] = state["tags"]
     topic["subscriptions"] = [
         {"protocol": s["Protocol"], "endpoint": s["Endpoint"], "subscription_arn": s.get("SubscriptionArn")}
@@ -303,51 +289,42 @@ def topic_result(state):
     return topic
 
 
-class Topic(object):
+class Topic(AWSResource):
+    kind = "SNS topic"
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
+        super(Topic, self).__init__(module)
         self.name = module.params["name"]
-        self.client = module.client("sns", retry_decorator=retry)
-        self.new_client = module.client("sns", retry_decorator=retry_new)
+        # SNS throttles with "Throttled" and asks a second writer on the topic to retry
+        # ("ConcurrentAccess"): both in client.THROTTLE_CODES.
+        self.client = aws_client(module, "sns")
         account_id, partition = get_aws_account_info(module)
         self.arn = "arn:%s:sns:%s:%s:%s" % (partition or "aws", module.region, account_id, self.name)
 
-    # -- calls -----------------------------------------------------------------------------------
-    def fail_aws(self, e, operation):
-        self.module.fail_json_aws(
-            e, msg="%s failed for SNS topic %s (%s) in %s" % (operation, self.name, self.arn, self.module.region)
+    def identity(self):
+        return "%s (%s)" % (self.name, self.arn)
+
+    # -- reads -----------------------------------------------------------------------------------
+    def read(self):
+        """The topic (attributes, tags, subscriptions); None when there is none."""
+        reply = self.call(
+            self.client.get_topic_attributes, "GetTopicAttributes", ignore=("NotFound",), TopicArn=self.arn
         )
-
-    def get_attributes(self):
-        """The topic's attributes; None when there is no such topic."""
-        try:
-            return self.client.get_topic_attributes(aws_retry=True, TopicArn=self.arn)["Attributes"]
-        except is_boto3_error_code("NotFound"):
+        if reply is None:
             return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "GetTopicAttributes")
-
-    def list_tags(self):
-        try:
-            tags = self.client.list_tags_for_resource(aws_retry=True, ResourceArn=self.arn).get("Tags", [])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ListTagsForResource")
-        return boto3_tag_list_to_ansible_dict(tags)
+        return {
+            "attributes": reply["Attributes"],
+            "tags": read_tags(self.module, self.client, "sns", self.arn, what=self.label()),
+            "subscriptions": self.list_subscriptions(),
+        }
 
     def list_subscriptions(self):
         try:
-            return list_subscriptions(self.client, self.arn)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            return paginate(self.client, "list_subscriptions_by_topic", "Subscriptions", TopicArn=self.arn)
+        except AWS_ERRORS as e:
             self.fail_aws(e, "ListSubscriptionsByTopic")
 
-    def read(self):
-        """The topic (attributes, tags, subscriptions); None when there is none."""
-        attributes = self.get_attributes()
-        if attributes is None:
-            return None
-        return {"attributes": attributes, "tags": self.list_tags(), "subscriptions": self.list_subscriptions()}
-
+    # -- writes ----------------------------------------------------------------------------------
     def create(self):
         attributes = {}
         for option, attribute in TEXT_ATTRIBUTES:
@@ -360,54 +337,42 @@ class Topic(object):
             request["Attributes"] = attributes
         if self.params["tags"]:
             request["Tags"] = ansible_dict_to_boto3_tag_list(dict(sorted(self.params["tags"].items())))
-        try:
-            self.arn = self.client.create_topic(aws_retry=True, **request)["TopicArn"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "CreateTopic")
+        self.arn = self.call(self.client.create_topic, "CreateTopic", **request)["TopicArn"]
         # From now on the topic exists: a NotFound (it is not visible yet) is tried again.
-        self.client = self.new_client
-
-    def set_attribute(self, name, value):
-        try:
-            self.client.set_topic_attributes(
-                aws_retry=True, TopicArn=self.arn, AttributeName=name, AttributeValue=value
-            )
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "SetTopicAttributes (%s)" % name)
+        self.client = aws_client(self.module, "sns", just_created=True)
+        for protocol, endpoint in self.wanted_subscriptions() if self.params["subscriptions"] else []:
+            self.subscribe(protocol, endpoint)
 
     def subscribe(self, protocol, endpoint):
-        try:
-            self.client.subscribe(aws_retry=True, TopicArn=self.arn, Protocol=protocol, Endpoint=endpoint)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "Subscribe (%s %s)" % (protocol, endpoint))
+        self.call(
+            self.client.subscribe,
+            "Subscribe (%s %s)" % (protocol, endpoint),
+            TopicArn=self.arn,
+            Protocol=protocol,
+            Endpoint=endpoint,
+        )
 
-    def unsubscribe(self, subscription):
-        try:
-            self.client.unsubscribe(aws_retry=True, SubscriptionArn=subscription["SubscriptionArn"])
-        except is_boto3_error_code("NotFound"):
-            pass  # gone meanwhile
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "Unsubscribe (%s)" % subscription["SubscriptionArn"])
+    def apply(self, state, writes):
+        for name, value in writes["attributes"]:
+            self.call(
+                self.client.set_topic_attributes,
+                "SetTopicAttributes (%s)" % name,
+                TopicArn=self.arn,
+                AttributeName=name,
+                AttributeValue=value,
+            )
+        for protocol, endpoint in writes["subscribe"]:
+            self.subscribe(protocol, endpoint)
+        for subscription in writes["unsubscribe"]:
+            arn = subscription["SubscriptionArn"]
+            # NotFound: gone meanwhile
+            self.call(self.client.unsubscribe, "Unsubscribe (%s)" % arn, ignore=("NotFound",), SubscriptionArn=arn)
+        if writes["tags"]:
+            apply_tags(self.module, self.client, "sns", self.arn, writes["tags"], what=self.label())
 
-    def update_tags(self, to_set, to_unset):
-        try:
-            # Untag first, so the topic never holds more tags than it will in the end; keys sorted, so
-            # the requests are the same from run to run.
-            if to_unset:
-                self.client.untag_resource(aws_retry=True, ResourceArn=self.arn, TagKeys=sorted(to_unset))
-            if to_set:
-                tags = ansible_dict_to_boto3_tag_list(dict(sorted(to_set.items())))
-                self.client.tag_resource(aws_retry=True, ResourceArn=self.arn, Tags=tags)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "Tagging")
-
-    def delete(self):
-        try:
-            self.client.delete_topic(aws_retry=True, TopicArn=self.arn)
-        except is_boto3_error_code("NotFound"):
-            pass  # gone meanwhile
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DeleteTopic")
+    def delete(self, state):
+        # NotFound: gone meanwhile
+        self.call(self.client.delete_topic, "DeleteTopic", ignore=("NotFound",), TopicArn=self.arn)
 
     # -- comparisons -----------------------------------------------------------------------------
     def wanted_subscriptions(self):
@@ -418,11 +383,14 @@ class Topic(object):
                 keys.append(key)
         return keys
 
+    def settings(self, state):
+        return settings(state)
+
     def plan(self, state):
         """The writes that bring the topic `state` to the options, and the settings after them."""
         before = settings(state)
         after = dict(before)
-        attributes, to_subscribe, to_unsubscribe, to_set, to_unset = [], [], [], {}, []
+        attributes, to_subscribe, to_unsubscribe = [], [], []
 
         for option, attribute in TEXT_ATTRIBUTES:
             wanted = self.params[option]
@@ -450,28 +418,26 @@ class Topic(object):
                         self.module.warn(
                             "subscription %s %s of SNS topic %s is %s: SNS cannot remove it until it is confirmed "
                             "(it deletes unconfirmed subscriptions after 48 hours); left as it is"
-                            % (subscription["Protocol"], subscription["Endpoint"], self.arn,
-                               subscription.get("SubscriptionArn"))
+                            % (
+                                subscription["Protocol"],
+                                subscription["Endpoint"],
+                                self.arn,
+                                subscription.get("SubscriptionArn"),
+                            )
                         )
             gone = [subscription_key(s) for s in to_unsubscribe]
             after["subscriptions"] = subscription_list([key for key in held if key not in gone] + to_subscribe)
 
-        if self.params["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(
-                state["tags"], self.params["tags"], purge_tags=self.params["purge_tags"]
-            )
-            tags = dict((key, value) for key, value in state["tags"].items() if key not in to_unset)
-            tags.update((key, str(value)) for key, value in to_set.items())
-            after["tags"] = tags
+        tags = plan_tags(state["tags"], self.params["tags"], purge=self.params["purge_tags"])
+        after["tags"] = tags.after
 
         writes = {
             "attributes": attributes,
             "subscribe": to_subscribe,
             "unsubscribe": to_unsubscribe,
-            "tag": to_set,
-            "untag": to_unset,
+            "tags": tags if tags.changed else None,
         }
-        return writes, before, after
+        return writes, after
 
     def desired(self):
         """The settings of a topic that would be created."""
@@ -484,48 +450,10 @@ class Topic(object):
             "tags": dict((key, str(value)) for key, value in (self.params["tags"] or {}).items()),
         }
 
-    # -- states ----------------------------------------------------------------------------------
     def result(self, changed, state, before, after):
         return dict(
             changed=changed, topic_arn=self.arn, topic=topic_result(state), diff=dict(before=before, after=after)
         )
-
-    def present(self):
-        state = self.read()
-        if state is None:
-            after = self.desired()
-            if self.module.check_mode:
-                return self.result(True, None, {}, after)
-            self.create()
-            for protocol, endpoint in self.wanted_subscriptions() if self.params["subscriptions"] else []:
-                self.subscribe(protocol, endpoint)
-            final = self.read()
-            return self.result(True, final, {}, settings(final) if final else after)
-
-        writes, before, after = self.plan(state)
-        changed = any(writes.values())
-        if not changed or self.module.check_mode:
-            return self.result(changed, state, before, after)
-
-        for name, value in writes["attributes"]:
-            self.set_attribute(name, value)
-        for protocol, endpoint in writes["subscribe"]:
-            self.subscribe(protocol, endpoint)
-        for subscription in writes["unsubscribe"]:
-            self.unsubscribe(subscription)
-        if writes["tag"] or writes["untag"]:
-            self.update_tags(writes["tag"], writes["untag"])
-        final = self.read()
-        return self.result(True, final, before, settings(final) if final else after)
-
-    def absent(self):
-        state = self.read()
-        if state is None:
-            return self.result(False, None, {}, {})
-        if self.module.check_mode:
-            return self.result(True, state, settings(state), {})
-        self.delete()
-        return self.result(True, None, settings(state), {})
 
 
 def validate(module):
@@ -561,9 +489,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
-    topic = Topic(module)
-    result = topic.present() if module.params["state"] == "present" else topic.absent()
-    module.exit_json(**result)
+    run(module, Topic)
 
 
 if __name__ == "__main__":
