@@ -9,6 +9,8 @@ and result; ``run(module, TheResource)`` does the rest:
 
 present: read; nothing there -> in check mode the desired settings, else create and read again;
          something there -> plan; writes to do and not check mode -> apply and read again.
+         create and apply may return the resource as it is after them (what the write answered,
+         or the last read of a wait): then it is not read again.
 absent:  read; nothing there -> unchanged; check mode -> changed; else delete.
 
 The diff is always before/after as ``settings`` shows them ({} for nothing).
@@ -51,6 +53,7 @@ class AWSResource(object):
         raise NotImplementedError
 
     def create(self):
+        """Create the resource; its state after that, or None to have it read again."""
         raise NotImplementedError
 
     def plan(self, state):
@@ -58,6 +61,7 @@ class AWSResource(object):
         raise NotImplementedError
 
     def apply(self, state, writes):
+        """Make the writes; the state after them, or None to have it read again."""
         raise NotImplementedError
 
     def delete(self, state):
@@ -80,8 +84,9 @@ class AWSResource(object):
             after = self.desired()
             if self.module.check_mode:
                 return self.result(True, None, {}, after)
-            self.create()
-            final = self.read()
+            final = self.create()
+            if final is None:
+                final = self.read()
             return self.result(True, final, {}, self.settings(final) if final is not None else after)
 
         before = self.settings(state)
@@ -89,8 +94,9 @@ class AWSResource(object):
         changed = any(bool(write) for write in writes.values())
         if not changed or self.module.check_mode:
             return self.result(changed, state, before, after)
-        self.apply(state, writes)
-        final = self.read()
+        final = self.apply(state, writes)
+        if final is None:
+            final = self.read()
         return self.result(True, final, before, self.settings(final) if final is not None else after)
 
     def absent(self):

@@ -123,3 +123,28 @@ def test_the_default_result_has_the_diff():
     thing = AWSResource(FakeModule({"name": "x"}))
     assert thing.result(True, None, {}, {"a": 1}) == {"changed": True, "diff": {"before": {}, "after": {"a": 1}}}
     assert thing.identity() == "x"
+
+
+class AnsweringThing(Thing):
+    """create and apply return the thing as the write answered it: it is not read again."""
+
+    def create(self):
+        Thing.create(self)
+        return {"size": self.params["size"], "answered": True}
+
+    def apply(self, state, writes):
+        Thing.apply(self, state, writes)
+        return {"size": writes["resize"][0], "answered": True}
+
+
+def test_a_state_returned_by_create_or_apply_is_not_read_again():
+    with pytest.raises(Exited) as exited:
+        run(FakeModule({"name": "t", "size": 2}), AnsweringThing)
+    assert exited.value.kwargs["thing"] == {"size": 2, "answered": True}
+    assert Thing.log == ["read", "create"]
+    del Thing.log[:]
+    with pytest.raises(Exited) as exited:
+        run(FakeModule({"name": "t", "size": 5}), AnsweringThing)
+    assert exited.value.kwargs["thing"] == {"size": 5, "answered": True}
+    assert exited.value.kwargs["diff"] == {"before": {"size": 2}, "after": {"size": 5}}
+    assert Thing.log == ["read", "apply"]
