@@ -31,11 +31,13 @@ def timeout_message(timeout, what, last):
     return "timed out after %s s waiting for %s (last seen: %s)" % (timeout, what, short(last))
 
 
-def poll_until(module, read, done, timeout, delay=5, what="", sleep=None, clock=None):
+def poll_until(module, read, done, timeout, delay=5, what="", sleep=None, clock=None, on_timeout=None):
     """``read()`` until ``done(value)``; that value. Past `timeout` seconds, the module fails.
 
     ``timeout=0``: one read, no wait. `sleep` and `clock` default to this module's ``time.sleep`` and
-    ``time.monotonic``, looked up at the call (a test may replace ``waiters.time``).
+    ``time.monotonic``, looked up at the call (a test may replace ``waiters.time``). `on_timeout`,
+    when given, is called with the last value once the time is out, to fail the module its own way
+    (a message built from that value, more keys returned); the usual failure follows if it returns.
     """
     sleep = sleep or time.sleep
     clock = clock or time.monotonic
@@ -46,6 +48,8 @@ def poll_until(module, read, done, timeout, delay=5, what="", sleep=None, clock=
             return value
         remaining = deadline - clock()
         if remaining <= 0:
+            if on_timeout is not None:
+                on_timeout(value)
             module.fail_json(msg=timeout_message(timeout, what, value))
         sleep(min(delay, remaining))
 

@@ -60,6 +60,31 @@ def test_poll_until_fails_past_the_timeout_naming_what_and_the_last_value():
     assert clock.sleeps == [5, 5, 2] and len(reads) == 4
 
 
+def test_poll_until_calls_on_timeout_with_the_last_value_to_fail_its_own_way():
+    clock = Clock()
+    read, reads = reader(["pending", "stuck"])
+    seen = []
+
+    def on_timeout(value):
+        seen.append(value)
+        FakeModule().fail_json(msg="still %s" % value, status=value)
+
+    with pytest.raises(Failed) as failed:
+        waiters.poll_until(
+            FakeModule(),
+            read,
+            lambda v: v == "ready",
+            7,
+            delay=5,
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+            on_timeout=on_timeout,
+        )
+    assert seen == ["stuck"]
+    assert failed.value.kwargs == {"msg": "still stuck", "status": "stuck"}
+    assert clock.sleeps == [5, 2] and len(reads) == 3
+
+
 def test_poll_until_with_timeout_zero_reads_once_and_does_not_wait():
     clock = Clock()
     read, reads = reader(["pending"])
