@@ -101,19 +101,18 @@ previous_inverted:
   sample: false
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-# Route53 throttles with "Throttling" and "PriorRequestNotComplete".
-retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["PriorRequestNotComplete"])
-# How many times the check is read and written again when another change came in between.
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.results import exit_result
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+
+# How many times the check is read and written again when another change came in between:
+# "If the value of HealthCheckVersion in the health check is greater, the health check was changed after
+# you got the version number. Route 53 does not update the health check, and it returns a
+# HealthCheckVersionMismatch error." (UpdateHealthCheck - Amazon Route 53,
+# https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html)
 VERSION_RETRIES = 3
 
 
@@ -121,32 +120,27 @@ class HealthCheckInversion(object):
     def __init__(self, module):
         self.module = module
         self.health_check_id = module.params["health_check_id"]
-        self.client = module.client("route53", retry_decorator=retry)
+        self.what = "health check %s" % self.health_check_id
+        # Route 53 throttles with Throttling and PriorRequestNotComplete (client.THROTTLE_CODES).
+        self.client = aws_client(module, "route53")
 
     def read(self):
-        try:
-            return self.client.get_health_check(aws_retry=True, HealthCheckId=self.health_check_id)["HealthCheck"]
-        except is_boto3_error_code("NoSuchHealthCheck"):
+        found = aws_call(self.module, self.client.get_health_check, "GetHealthCheck", self.what,
+                         ignore=("NoSuchHealthCheck",), HealthCheckId=self.health_check_id)
+        if found is None:
             self.module.fail_json(
                 msg="Route53 health check %s does not exist (NoSuchHealthCheck)" % self.health_check_id,
                 health_check_id=self.health_check_id)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="GetHealthCheck failed for health check %s" % self.health_check_id)
+        return found["HealthCheck"]
 
     def update(self, version, inverted):
-        """UpdateHealthCheck at `version`; False when Route53 answers that the check is at another version."""
-        try:
-            self.client.update_health_check(
-                aws_retry=True, HealthCheckId=self.health_check_id, HealthCheckVersion=version, Inverted=inverted)
-        except is_boto3_error_code("HealthCheckVersionMismatch"):
-            return False
-        except is_boto3_error_code("NoSuchHealthCheck"):
-            self.module.fail_json(
-                msg="Route53 health check %s does not exist (NoSuchHealthCheck); it was deleted while it was being "
-                "updated" % self.health_check_id, health_check_id=self.health_check_id)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="UpdateHealthCheck failed for health check %s" % self.health_check_id)
-        return True
+        """UpdateHealthCheck at `version`; None when Route53 answers that the check is at another version.
+
+        A check deleted meanwhile (NoSuchHealthCheck) is also None: the next read fails saying so.
+        """
+        return aws_call(self.module, self.client.update_health_check, "UpdateHealthCheck", self.what,
+                        ignore=("HealthCheckVersionMismatch", "NoSuchHealthCheck"),
+                        HealthCheckId=self.health_check_id, HealthCheckVersion=version, Inverted=inverted)
 
     def run(self):
         wanted = self.module.params["inverted"]
@@ -154,22 +148,18 @@ class HealthCheckInversion(object):
             check = self.read()
             previous = bool(check.get("HealthCheckConfig", {}).get("Inverted", False))
             if previous == wanted or self.module.check_mode:
-                return self.result(previous != wanted, check, previous)
-            if self.update(check["HealthCheckVersion"], wanted):
-                return self.result(True, self.read(), previous)
+                return self.exit(previous != wanted, check, previous)
+            if self.update(check["HealthCheckVersion"], wanted) is not None:
+                return self.exit(True, self.read(), previous)
         self.module.fail_json(
             msg="UpdateHealthCheck of health check %s answered HealthCheckVersionMismatch %d times: the check keeps "
             "changing while it is updated; run again once the other change is done"
             % (self.health_check_id, VERSION_RETRIES + 1),
             health_check_id=self.health_check_id)
 
-    def result(self, changed, check, previous):
-        return {
-            "changed": changed,
-            "health_check": camel_dict_to_snake_dict(check),
-            "previous_inverted": previous,
-            "diff": {"before": {"inverted": previous}, "after": {"inverted": self.module.params["inverted"]}},
-        }
+    def exit(self, changed, check, previous):
+        exit_result(self.module, changed, {"inverted": previous}, {"inverted": self.module.params["inverted"]},
+                    health_check=snake(check), previous_inverted=previous)
 
 
 def main():
@@ -180,7 +170,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if not module.params["health_check_id"].strip():
         module.fail_json(msg="health_check_id must not be empty")
-    module.exit_json(**HealthCheckInversion(module).run())
+    HealthCheckInversion(module).run()
 
 
 if __name__ == "__main__":

@@ -199,6 +199,21 @@ def test_a_missing_health_check_fails_clearly(route53, monkeypatch, capsys, sent
     assert writes(sent) == []
 
 
+def test_a_check_deleted_while_it_is_updated_fails_clearly(route53, monkeypatch, capsys, sent):
+    client, stub = route53
+    read(stub, health_check(inverted=False, version=4))
+    stub.add_client_error(
+        "update_health_check", service_error_code="NoSuchHealthCheck", http_status_code=404, expected_params=None
+    )
+    stub.add_client_error(
+        "get_health_check", service_error_code="NoSuchHealthCheck", http_status_code=404, expected_params=BY_ID
+    )
+    result, code = run(route53, monkeypatch, capsys, True)
+    assert code == 1
+    assert result["msg"] == f"Route53 health check {HC_ID} does not exist (NoSuchHealthCheck)"
+    assert writes(sent) == [("UpdateHealthCheck", update(4, True))]
+
+
 def test_other_errors_fail_with_the_operation(route53, monkeypatch, capsys):
     client, stub = route53
     read(stub, health_check(inverted=False))
