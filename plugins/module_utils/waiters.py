@@ -8,11 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import math
 import time
 
 try:
     import botocore.exceptions
+    import botocore.waiter
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
@@ -55,21 +55,31 @@ def poll_until(module, read, done, timeout, delay=5, what="", sleep=None, clock=
 
 
 def waiter_config(timeout, delay):
-    """The WaiterConfig that gives up after `timeout` seconds: at least one attempt."""
+    """The WaiterConfig that reads at 0, delay, 2 x delay, ... up to `timeout` s: at least one read."""
     delay = max(1, int(delay))
-    return {"Delay": delay, "MaxAttempts": max(1, int(math.ceil(float(timeout) / delay)))}
+    return {"Delay": delay, "MaxAttempts": max(1, int(timeout) // delay + 1)}
 
 
-def wait_for(module, client, waiter_name, timeout, delay=5, what="", **params):
-    """Wait with the botocore waiter `waiter_name` (or one of amazon.aws's) for at most `timeout` s.
+def wait_for(module, client, waiter_name, timeout, delay=5, what="", model=None, **params):
+    """Wait with a botocore waiter for at most `timeout` s.
 
-    On WaiterError the module fails with the same message as poll_until (the last response seen).
+    The waiter is `model` (a botocore waiter configuration dict, {"version": 2, "waiters": {...}})
+    when given, else the client's own `waiter_name` (botocore's), else amazon.aws's of that name.
+    Past the timeout the module fails with the message of poll_until (with the last response seen);
+    any other waiter failure (a failure state, an AWS error) with "Waiting for <what> failed".
     """
     raw = getattr(client, "client", client)  # the botocore client inside a RetryingBotoClientWrapper
-    waiter = raw.get_waiter(waiter_name) if waiter_name in raw.waiter_names else get_waiter(raw, waiter_name)
+    if model is not None:
+        waiter = botocore.waiter.create_waiter_with_client(waiter_name, botocore.waiter.WaiterModel(model), raw)
+    elif waiter_name in raw.waiter_names:
+        waiter = raw.get_waiter(waiter_name)
+    else:
+        waiter = get_waiter(raw, waiter_name)
     try:
         waiter.wait(WaiterConfig=waiter_config(timeout, delay), **params)
     except botocore.exceptions.WaiterError as e:
+        if "Max attempts exceeded" not in str(e):
+            module.fail_json_aws(e, msg="Waiting for %s failed" % (what or waiter_name))
         last = e.last_response
         if isinstance(last, dict):
             last = dict((k, v) for k, v in last.items() if k != "ResponseMetadata")

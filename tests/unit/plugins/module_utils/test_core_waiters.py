@@ -118,8 +118,9 @@ def test_poll_until_uses_the_time_module_by_default(monkeypatch):
 
 
 def test_waiter_config_gives_up_at_the_timeout():
-    assert waiters.waiter_config(30, 5) == {"Delay": 5, "MaxAttempts": 6}
-    assert waiters.waiter_config(31, 5) == {"Delay": 5, "MaxAttempts": 7}
+    # reads at 0, 5, ..., 30 s
+    assert waiters.waiter_config(30, 5) == {"Delay": 5, "MaxAttempts": 7}
+    assert waiters.waiter_config(34, 5) == {"Delay": 5, "MaxAttempts": 7}
     assert waiters.waiter_config(0, 5) == {"Delay": 5, "MaxAttempts": 1}
 
 
@@ -142,7 +143,7 @@ def test_wait_for_fails_with_the_same_message_at_the_timeout(monkeypatch):
     monkeypatch.setattr("time.sleep", lambda seconds: None)
     ec2, stub = stubbed("ec2")
     with stub:
-        for _attempt in range(2):
+        for _attempt in range(3):  # at 0, 5 and 10 s
             stub.add_response("describe_subnets", {"Subnets": [SUBNET]}, {"SubnetIds": ["subnet-1"]})
         with pytest.raises(Failed) as failed:
             waiters.wait_for(
@@ -152,3 +153,45 @@ def test_wait_for_fails_with_the_same_message_at_the_timeout(monkeypatch):
     msg = failed.value.kwargs["msg"]
     assert msg.startswith("timed out after 10 s waiting for subnet-1 (last seen: {'Subnets': [")
     assert "pending" in msg and "ResponseMetadata" not in msg
+
+
+MODEL = {
+    "version": 2,
+    "waiters": {
+        "SubnetAvailable": {
+            "operation": "DescribeSubnets",
+            "delay": 5,
+            "maxAttempts": 60,
+            "acceptors": [
+                {"matcher": "pathAll", "argument": "Subnets[].State", "expected": "available", "state": "success"},
+                {"matcher": "error", "expected": "InvalidSubnetID.NotFound", "state": "retry"},
+            ],
+        }
+    },
+}
+
+
+def test_wait_for_with_a_model_of_its_own(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr("time.sleep", sleeps.append)
+    ec2, stub = stubbed("ec2")
+    with stub:
+        stub.add_client_error(
+            "describe_subnets", "InvalidSubnetID.NotFound", expected_params={"SubnetIds": ["subnet-1"]}
+        )
+        stub.add_response(
+            "describe_subnets", {"Subnets": [dict(SUBNET, State="available")]}, {"SubnetIds": ["subnet-1"]}
+        )
+        waiters.wait_for(FakeModule(), ec2, "SubnetAvailable", 30, delay=3, model=MODEL, SubnetIds=["subnet-1"])
+        stub.assert_no_pending_responses()
+    assert sleeps == [3]
+
+
+def test_wait_for_reports_an_error_that_is_no_timeout(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    ec2, stub = stubbed("ec2")
+    with stub:
+        stub.add_client_error("describe_subnets", "UnauthorizedOperation", expected_params={"SubnetIds": ["subnet-1"]})
+        with pytest.raises(Failed) as failed:
+            waiters.wait_for(FakeModule(), ec2, "subnet_available", 30, what="subnet-1", SubnetIds=["subnet-1"])
+    assert failed.value.kwargs["msg"].startswith("Waiting for subnet-1 failed: ")
