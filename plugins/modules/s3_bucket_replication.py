@@ -246,22 +246,26 @@ replication:
           sample: {"sse_kms_encrypted_objects": {"status": "Enabled"}}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+
 RTC_MINUTES = 15
-# S3 answers SlowDown (not Throttling) when it throttles; OperationAborted on conflicting bucket operations.
-RETRY_CODES = ["OperationAborted", "SlowDown"]
+# S3 answers OperationAborted on conflicting bucket operations (its throttling, SlowDown, is among
+# client.THROTTLE_CODES).
+RETRY_CODES = ["OperationAborted"]
+NOT_FOUND = ("ReplicationConfigurationNotFoundError",)
 
 
 def enabled(status):
@@ -482,41 +486,55 @@ def canonical(configuration):
 # ---------------------------------------------------------------- AWS
 
 
-def get_replication(module, client):
-    try:
-        return client.get_bucket_replication(aws_retry=True, Bucket=module.params["bucket"])["ReplicationConfiguration"]
-    except is_boto3_error_code("ReplicationConfigurationNotFoundError"):
-        return None
-    except is_boto3_error_code("NoSuchBucket") as e:
-        module.fail_json_aws(e, msg="bucket %s does not exist" % module.params["bucket"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="GetBucketReplication failed for bucket %s" % module.params["bucket"])
+class Replication(AWSResource):
+    """The replication configuration of a bucket: its state is the configuration S3 answers."""
 
+    kind = "bucket"
 
-def put_replication(module, client, configuration):
-    try:
-        client.put_bucket_replication(
-            aws_retry=True, Bucket=module.params["bucket"], ReplicationConfiguration=configuration
-        )
-    except is_boto3_error_code("NoSuchBucket") as e:
-        module.fail_json_aws(e, msg="bucket %s does not exist" % module.params["bucket"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="PutBucketReplication failed for bucket %s" % module.params["bucket"])
+    def __init__(self, module):
+        super(Replication, self).__init__(module)
+        self.client = aws_client(module, "s3", extra_codes=RETRY_CODES)
 
+    def identity(self):
+        return self.params["bucket"]
 
-def delete_replication(module, client):
-    try:
-        client.delete_bucket_replication(aws_retry=True, Bucket=module.params["bucket"])
-    except is_boto3_error_code("ReplicationConfigurationNotFoundError"):
-        return
-    except is_boto3_error_code("NoSuchBucket") as e:
-        module.fail_json_aws(e, msg="bucket %s does not exist" % module.params["bucket"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="DeleteBucketReplication failed for bucket %s" % module.params["bucket"])
+    def bucket_call(self, fn, operation, ignore=(), **params):
+        """errors.aws_call on this bucket, with its own message for a bucket that does not exist."""
+        try:
+            return fn(aws_retry=True, Bucket=self.params["bucket"], **params)
+        except AWS_ERRORS as e:
+            if error_code(e) in ignore:
+                return None
+            if error_code(e) == "NoSuchBucket":
+                self.module.fail_json_aws(e, msg="bucket %s does not exist" % self.params["bucket"])
+            fail_aws(self.module, e, operation, self.label())
 
+    def read(self):
+        reply = self.bucket_call(self.client.get_bucket_replication, "GetBucketReplication", ignore=NOT_FOUND)
+        return reply["ReplicationConfiguration"] if reply else None
 
-def describe(configuration):
-    return camel_dict_to_snake_dict(configuration) if configuration else {}
+    def settings(self, state):
+        return canonical(state)
+
+    def desired(self):
+        return canonical(wanted_configuration(self.params))
+
+    def create(self):
+        self.apply(None, {"put": wanted_configuration(self.params)})
+
+    def plan(self, state):
+        after = self.desired()
+        return {"put": wanted_configuration(self.params) if canonical(state) != after else {}}, after
+
+    def apply(self, state, writes):
+        self.bucket_call(self.client.put_bucket_replication, "PutBucketReplication",
+                         ReplicationConfiguration=writes["put"])
+
+    def delete(self, state):
+        self.bucket_call(self.client.delete_bucket_replication, "DeleteBucketReplication", ignore=NOT_FOUND)
+
+    def result(self, changed, state, before, after):
+        return dict(changed=changed, replication=snake(state, keep=()), diff=diff(before, after))
 
 
 def main():
@@ -560,27 +578,8 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
     validate(module)
-
-    client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES))
-    current = get_replication(module, client)
-    before = canonical(current)
-
-    if params["state"] == "absent":
-        changed = current is not None
-        if changed and not module.check_mode:
-            delete_replication(module, client)
-        result = describe(current) if module.check_mode else {}
-        module.exit_json(changed=changed, replication=result, diff={"before": before, "after": {}})
-
-    wanted = wanted_configuration(params)
-    after = canonical(wanted)
-    changed = before != after
-    if changed and not module.check_mode:
-        put_replication(module, client, wanted)
-        current = get_replication(module, client)
-    module.exit_json(changed=changed, replication=describe(current), diff={"before": before, "after": after})
+    run(module, Replication)
 
 
 if __name__ == "__main__":
