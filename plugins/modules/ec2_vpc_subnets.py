@@ -191,23 +191,21 @@ unlisted_subnet_ids:
 
 import ipaddress
 
-try:
-    import botocore
-    import botocore.waiter
-except ImportError:
-    pass
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.waiters import wait_for
 
-# Right after CreateSubnet, EC2 may not know the new subnet's ID yet (eventual consistency).
-NEW_SUBNET_RETRY = AWSRetry.jittered_backoff(catch_extra_error_codes=["InvalidSubnetID.NotFound"])
-# botocore's SubnetAvailable waiter, which also retries while the new subnets' IDs are not known yet.
+# botocore's SubnetAvailable waiter, which also retries while the new subnets' IDs are not known yet
+# (client.JUST_CREATED_CODES["ec2"]: EC2's eventual consistency).
 SUBNET_AVAILABLE = {
     "version": 2,
     "waiters": {
@@ -225,19 +223,11 @@ SUBNET_AVAILABLE = {
 WAIT_DELAY = 5
 
 
-def paginated_subnets(client, **params):
-    paginator = client.get_paginator("describe_subnets")
-    return paginator.paginate(**params).build_full_result()["Subnets"]
-
-
-@AWSRetry.jittered_backoff()
-def describe_vpc_subnets(client, vpc_id):
-    return paginated_subnets(client, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
-
-
-@NEW_SUBNET_RETRY
-def describe_subnets_by_id(client, subnet_ids):
-    return paginated_subnets(client, SubnetIds=subnet_ids)
+def describe_subnets(module, client, resource, **params):
+    try:
+        return paginate(client, "describe_subnets", "Subnets", **params)
+    except AWS_ERRORS as e:
+        fail_aws(module, e, "DescribeSubnets", resource)
 
 
 def validate(module):
@@ -297,43 +287,35 @@ def check_placement(module, wanted, existing):
     return by_cidr
 
 
+def subnet_label(subnet_id, cidr):
+    return "%s (%s)" % (subnet_id, cidr)
+
+
 def create_subnet(module, client, spec):
     request = {"VpcId": module.params["vpc_id"], "CidrBlock": spec["cidr"], "AvailabilityZone": spec["az"]}
     if spec["tags"]:
         request["TagSpecifications"] = [
             {"ResourceType": "subnet", "Tags": ansible_dict_to_boto3_tag_list(spec["tags"])}
         ]
-    try:
-        return client.create_subnet(aws_retry=True, **request)["Subnet"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="CreateSubnet failed for %s in %s" % (spec["cidr"], spec["az"]))
+    return aws_call(module, client.create_subnet, "CreateSubnet", "%s in %s" % (spec["cidr"], spec["az"]), **request)[
+        "Subnet"
+    ]
 
 
 def wait_available(module, client, subnets):
     """Wait until the subnets (just created) are available."""
     timeout = module.params["wait_timeout"]
-    delay = WAIT_DELAY if timeout >= WAIT_DELAY else 1
-    model = botocore.waiter.WaiterModel(SUBNET_AVAILABLE)
-    waiter = botocore.waiter.create_waiter_with_client("SubnetAvailable", model, client)
-    try:
-        waiter.wait(
-            SubnetIds=[subnet["SubnetId"] for subnet in subnets],
-            WaiterConfig={"Delay": delay, "MaxAttempts": max(1, timeout // delay + 1)},
-        )
-    except botocore.exceptions.WaiterError as e:
-        names = ", ".join("%s (%s)" % (subnet["SubnetId"], subnet["CidrBlock"]) for subnet in subnets)
-        if "Max attempts exceeded" in str(e):
-            module.fail_json_aws(
-                e, msg="Timed out after %d s waiting for subnets %s to become available" % (timeout, names)
-            )
-        module.fail_json_aws(e, msg="Waiting for subnets %s to become available failed" % names)
-
-
-def wanted_tags(current, spec, purge_tags):
-    to_set, to_unset = compare_aws_tags(current, spec["tags"], purge_tags=purge_tags)
-    after = {key: value for key, value in current.items() if key not in to_unset}
-    after.update((key, str(value)) for key, value in to_set.items())
-    return to_set, to_unset, after
+    names = ", ".join(subnet_label(subnet["SubnetId"], subnet["CidrBlock"]) for subnet in subnets)
+    wait_for(
+        module,
+        client,
+        "SubnetAvailable",
+        timeout,
+        delay=WAIT_DELAY if timeout >= WAIT_DELAY else 1,
+        what="subnets %s to become available" % names,
+        model=SUBNET_AVAILABLE,
+        SubnetIds=[subnet["SubnetId"] for subnet in subnets],
+    )
 
 
 def sync_subnet(module, client, subnet, spec, created):
@@ -346,42 +328,32 @@ def sync_subnet(module, client, subnet, spec, created):
     changed = False
     predicted = dict(subnet)
     subnet_id = subnet.get("SubnetId")
+    label = subnet_label(subnet_id, spec["cidr"])
     if bool(subnet.get("MapPublicIpOnLaunch", False)) != spec["map_public"]:
         changed = True
         predicted["MapPublicIpOnLaunch"] = spec["map_public"]
         if not module.check_mode:
-            try:
-                client.modify_subnet_attribute(
-                    aws_retry=True, SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": spec["map_public"]}
-                )
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg="ModifySubnetAttribute failed for %s (%s)" % (subnet_id, spec["cidr"]))
+            aws_call(
+                module,
+                client.modify_subnet_attribute,
+                "ModifySubnetAttribute",
+                label,
+                SubnetId=subnet_id,
+                MapPublicIpOnLaunch={"Value": spec["map_public"]},
+            )
     if created:
         return changed, predicted
     current = boto3_tag_list_to_ansible_dict(subnet.get("Tags", []))
-    to_set, to_unset, after = wanted_tags(current, spec, module.params["purge_tags"])
-    if to_set or to_unset:
+    plan = plan_tags(current, spec["tags"], purge=module.params["purge_tags"])
+    if plan.changed:
         changed = True
-        predicted["Tags"] = ansible_dict_to_boto3_tag_list(after)
-        if not module.check_mode:
-            try:
-                if to_unset:
-                    client.delete_tags(
-                        aws_retry=True, Resources=[subnet_id], Tags=[{"Key": key} for key in sorted(to_unset)]
-                    )
-                if to_set:
-                    client.create_tags(
-                        aws_retry=True,
-                        Resources=[subnet_id],
-                        Tags=ansible_dict_to_boto3_tag_list(dict(sorted(to_set.items()))),
-                    )
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg="Tagging subnet %s (%s) failed" % (subnet_id, spec["cidr"]))
+        predicted["Tags"] = ansible_dict_to_boto3_tag_list(plan.after)
+        apply_tags(module, client, "ec2", subnet_id, plan, what="subnet " + label)
     return changed, predicted
 
 
 def normalise(subnet):
-    result = camel_dict_to_snake_dict(subnet, ignore_list=["Tags"])
+    result = snake(subnet)
     result["tags"] = boto3_tag_list_to_ansible_dict(subnet.get("Tags", []))
     if "subnet_id" in result:
         result["id"] = result["subnet_id"]
@@ -422,13 +394,13 @@ def main():
     params = module.params
     wanted = validate(module)
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    # The same client, retrying InvalidSubnetID.NotFound: for the calls about just created subnets.
-    fresh = RetryingBotoClientWrapper(client.client, NEW_SUBNET_RETRY)
-    try:
-        existing = describe_vpc_subnets(client, params["vpc_id"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="DescribeSubnets failed for %s" % params["vpc_id"])
+    client = aws_client(module, "ec2")
+    # Retrying InvalidSubnetID.NotFound (and EC2's other just-created codes): for the calls about
+    # just created subnets only; for a subnet that existed, NotFound means it is gone.
+    fresh = aws_client(module, "ec2", just_created=True)
+    existing = describe_subnets(
+        module, client, params["vpc_id"], Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}]
+    )
     by_cidr = check_placement(module, wanted, existing)
     listed = {spec["cidr"] for spec in wanted}
     unlisted_ids = sorted(subnet["SubnetId"] for subnet in existing if subnet["CidrBlock"] not in listed)
@@ -451,7 +423,7 @@ def main():
             created[spec["cidr"]] = create_subnet(module, client, spec)
     pending = [subnet for subnet in created.values() if subnet.get("State") not in (None, "available")]
     if pending and params["wait"] and not module.check_mode:
-        wait_available(module, client.client, pending)
+        wait_available(module, client, pending)
 
     changed = bool(created)
     subnets, to_describe = [], []
@@ -465,10 +437,7 @@ def main():
         subnets.append(subnet)
 
     if to_describe:
-        try:
-            described = describe_subnets_by_id(client, to_describe)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="DescribeSubnets failed for %s" % ", ".join(to_describe))
+        described = describe_subnets(module, fresh, ", ".join(to_describe), SubnetIds=to_describe)
         described = {subnet["SubnetId"]: subnet for subnet in described}
         subnets = [described.get(subnet.get("SubnetId"), subnet) for subnet in subnets]
 

@@ -221,7 +221,7 @@ def test_a_timeout_names_the_subnets(ec2, monkeypatch, capsys):
     result, code = run(ec2, monkeypatch, capsys, args=args)
     assert code == 1
     assert result["msg"].startswith(
-        "Timed out after 10 s waiting for subnets subnet-000000000000000c1 (10.0.2.0/24) to become available"
+        "timed out after 10 s waiting for subnets subnet-000000000000000c1 (10.0.2.0/24) to become available"
     )
     assert sleeps == [5, 5]
 
