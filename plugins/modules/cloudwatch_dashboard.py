@@ -140,24 +140,22 @@ dashboard:
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass
-
-from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # GetDashboard of a missing dashboard: the error shape is DashboardNotFoundError, its code ResourceNotFound.
-NOT_FOUND = ["ResourceNotFound", "DashboardNotFoundError"]
-# Two writers tagging the same dashboard at once: CloudWatch asks the later one to try again.
-RETRY_CODES = ["ConcurrentModificationException"]
+NOT_FOUND = ("ResourceNotFound", "DashboardNotFoundError")
 
 
 def validation_text(messages):
@@ -166,34 +164,28 @@ def validation_text(messages):
     )
 
 
-def wanted_tags(params):
-    """The tags the dashboard should have (keys and values as text); None when its tags are not managed."""
-    if params["tags"] is None:
-        return None
-    return dict((to_text(key), to_text(value)) for key, value in params["tags"].items())
+class Dashboard(AWSResource):
+    """The dashboard {name, arn, body} (its body parsed), with its tags when they are managed."""
 
+    kind = "CloudWatch dashboard"
 
-class Dashboard(object):
-    def __init__(self, module, body):
-        self.module = module
+    def __init__(self, module):
+        super(Dashboard, self).__init__(module)
         self.name = module.params["name"]
-        self.body = body
-        self.tags = wanted_tags(module.params)
-        self.client = module.client(
-            "cloudwatch", retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
-        )
-
-    def fail_aws(self, e, operation):
-        self.module.fail_json_aws(e, msg="%s failed for CloudWatch dashboard %s" % (operation, self.name))
+        self.body = parse_body(module)
+        # The tags the dashboard should have; None when its tags are not managed (nor read). A deleted
+        # dashboard's tags are not read.
+        self.tags = module.params["tags"] if module.params["state"] == "present" else None
+        # Two writers tagging the same dashboard at once: ConcurrentModificationException, among the
+        # throttle codes of the shared client.
+        self.client = aws_client(module, "cloudwatch")
+        self.tags_after = None
 
     def get(self):
-        """The dashboard {name, arn, body}; None when there is none."""
-        try:
-            dashboard = self.client.get_dashboard(aws_retry=True, DashboardName=self.name)
-        except is_boto3_error_code(NOT_FOUND):
+        """The dashboard {name, arn, body} without its tags; None when there is none."""
+        dashboard = self.call(self.client.get_dashboard, "GetDashboard", ignore=NOT_FOUND, DashboardName=self.name)
+        if dashboard is None:
             return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "GetDashboard")
         text = dashboard.get("DashboardBody") or "{}"
         try:
             body = json.loads(text)
@@ -203,6 +195,25 @@ class Dashboard(object):
             )
         return {"name": dashboard.get("DashboardName", self.name), "arn": dashboard.get("DashboardArn"), "body": body}
 
+    def read(self):
+        dashboard = self.get()
+        if dashboard is not None and self.tags is not None:
+            if not dashboard["arn"]:
+                self.module.fail_json(
+                    msg="GetDashboard returned no DashboardArn for CloudWatch dashboard %s" % self.name
+                )
+            dashboard["tags"] = read_tags(self.module, self.client, "cloudwatch", dashboard["arn"], self.label())
+        return dashboard
+
+    def settings(self, state):
+        return dict((key, state[key]) for key in ("body", "tags") if key in state)
+
+    def desired(self):
+        wanted = {"body": self.body}
+        if self.tags is not None:
+            wanted["tags"] = plan_tags({}, self.tags).after
+        return wanted
+
     def put(self, tags=None):
         """PutDashboard; `tags` only for a new dashboard (PutDashboard ignores them for an existing one)."""
         request = dict(DashboardName=self.name, DashboardBody=json.dumps(self.body, sort_keys=True))
@@ -210,15 +221,15 @@ class Dashboard(object):
             request["Tags"] = ansible_dict_to_boto3_tag_list(dict(sorted(tags.items())))
         try:
             response = self.client.put_dashboard(aws_retry=True, **request)
-        except is_boto3_error_code("InvalidParameterInput") as e:
+        except AWS_ERRORS as e:
+            if error_code(e) != "InvalidParameterInput":
+                self.fail_aws(e, "PutDashboard")
             messages = e.response.get("dashboardValidationMessages") or e.response.get("DashboardValidationMessages")
             self.module.fail_json_aws(
                 e,
                 msg="PutDashboard refused the body of CloudWatch dashboard %s%s"
                 % (self.name, ": " + validation_text(messages) if messages else ""),
             )
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "PutDashboard")
         messages = response.get("DashboardValidationMessages") or []
         if messages:
             self.module.fail_json(
@@ -227,93 +238,37 @@ class Dashboard(object):
                 validation_messages=[{"data_path": m.get("DataPath"), "message": m.get("Message")} for m in messages],
             )
 
-    def list_tags(self, dashboard):
-        if not dashboard["arn"]:
-            self.module.fail_json(msg="GetDashboard returned no DashboardArn for CloudWatch dashboard %s" % self.name)
-        try:
-            tags = self.client.list_tags_for_resource(aws_retry=True, ResourceARN=dashboard["arn"]).get("Tags", [])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ListTagsForResource")
-        return boto3_tag_list_to_ansible_dict(tags)
-
-    def update_tags(self, dashboard, to_set, to_unset):
-        arn = dashboard["arn"]
-        # Untag first, so the dashboard never holds more tags than it will in the end; keys sorted, so
-        # the requests are the same from run to run.
-        if to_unset:
-            try:
-                self.client.untag_resource(aws_retry=True, ResourceARN=arn, TagKeys=sorted(to_unset))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail_aws(e, "UntagResource")
-        if to_set:
-            try:
-                tags = ansible_dict_to_boto3_tag_list(dict(sorted(to_set.items())))
-                self.client.tag_resource(aws_retry=True, ResourceARN=arn, Tags=tags)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail_aws(e, "TagResource")
-
-    def delete(self):
-        try:
-            self.client.delete_dashboards(aws_retry=True, DashboardNames=[self.name])
-        except is_boto3_error_code(NOT_FOUND):
-            pass  # gone meanwhile
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DeleteDashboards")
-
-    def present(self):
-        current = self.get()
-        if current is None:
-            return self.create()
-        before = {"body": current["body"]}
-        after = {"body": self.body}
-        to_set, to_unset = {}, []
-        if self.tags is not None:
-            before["tags"] = self.list_tags(current)
-            to_set, to_unset = compare_aws_tags(before["tags"], self.tags, purge_tags=self.module.params["purge_tags"])
-            after["tags"] = dict((k, v) for k, v in before["tags"].items() if k not in to_unset)
-            after["tags"].update(to_set)
-        put_body = current["body"] != self.body
-        changed = bool(put_body or to_set or to_unset)
-        diff = dict(before=before, after=after)
-        if not changed or self.module.check_mode:
-            return dict(changed=changed, dashboard=self.result(current, before), diff=diff)
-        if put_body:
-            self.put()
-        if to_set or to_unset:
-            self.update_tags(current, to_set, to_unset)
-        final = self.get() if put_body else current
-        return dict(changed=True, dashboard=self.result(final, after), diff=diff)
-
     def create(self):
+        tags = self.desired().get("tags")
+        self.put(tags=tags)
+        final = self.get()
+        if final is not None and tags is not None:
+            final["tags"] = tags
+        return final
+
+    def plan(self, state):
+        tags = plan_tags(state.get("tags"), self.tags, self.params["purge_tags"])
         after = {"body": self.body}
         if self.tags is not None:
-            after["tags"] = dict(self.tags)
-        diff = dict(before={}, after=after)
-        if self.module.check_mode:
-            return dict(changed=True, dashboard={}, diff=diff)
-        self.put(tags=self.tags)
-        final = self.get()
-        return dict(changed=True, dashboard=self.result(final, after), diff=diff)
+            after["tags"] = self.tags_after = tags.after
+        writes = {"put": [self.body] if state["body"] != self.body else [], "tags": tags if tags.changed else None}
+        return writes, after
 
-    def result(self, dashboard, settings):
-        """The dashboard to return, with `settings`' tags when the tags are managed."""
-        if not dashboard:
-            return {}
-        if "tags" in settings:
-            return dict(dashboard, tags=settings["tags"])
-        return dashboard
+    def apply(self, state, writes):
+        if writes["put"]:
+            self.put()
+        if writes["tags"]:
+            apply_tags(self.module, self.client, "cloudwatch", state["arn"], writes["tags"], self.label())
+        final = self.get() if writes["put"] else dict(state)
+        if final is not None and self.tags is not None:
+            final["tags"] = self.tags_after
+        return final
 
-    def absent(self):
-        current = self.get()
-        if current is None:
-            return dict(changed=False, dashboard={}, diff=dict(before={}, after={}))
-        if not self.module.check_mode:
-            self.delete()
-        return dict(
-            changed=True,
-            dashboard=current if self.module.check_mode else {},
-            diff=dict(before={"body": current["body"]}, after={}),
-        )
+    def delete(self, state):
+        self.call(self.client.delete_dashboards, "DeleteDashboards", ignore=NOT_FOUND, DashboardNames=[self.name])
+
+    def result(self, changed, state, before, after):
+        return dict(changed=changed, dashboard=state or {}, diff=diff(before, after))
 
 
 def parse_body(module):
@@ -351,10 +306,7 @@ def main():
         module.fail_json(
             msg="%s is not a valid dashboard name: 1 to 255 letters, digits, hyphens (-) and underscores (_)" % name
         )
-    body = parse_body(module)
-    dashboard = Dashboard(module, body)
-    result = dashboard.present() if module.params["state"] == "present" else dashboard.absent()
-    module.exit_json(**result)
+    run(module, Dashboard)
 
 
 if __name__ == "__main__":

@@ -404,4 +404,5 @@ def test_a_list_tags_error_fails_with_the_step(cloudwatch, monkeypatch, capsys):
     stub.add_client_error("list_tags_for_resource", "AccessDenied", "no", 403, expected_params={"ResourceARN": ARN})
     result, code = run(cloudwatch, monkeypatch, capsys, {"name": NAME, "body": BODY, "tags": TAGS})
     assert code == 1
-    assert "ListTagsForResource failed for CloudWatch dashboard " + NAME in result["msg"]
+    assert "Reading tags failed for CloudWatch dashboard " + NAME in result["msg"]
+    assert "ListTagsForResource" in result["msg"]
