@@ -274,23 +274,22 @@ target_group_arn:
 import re
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-retry = AWSRetry.jittered_backoff(retries=10)
-# Right after CreateTargetGroup, the new group may not be visible to every call yet.
-retry_new = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["TargetGroupNotFound"])
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
+from ansible_collections.finproc.dr.plugins.module_utils.waiters import poll_until
+
 IN_USE_POLL_SECONDS = 5
 
 NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -375,111 +374,53 @@ def view(tg, attributes, tags, params):
     }
 
 
-class TargetGroup(object):
+def state_view(state, params):
+    """view() of a state (a dict of the target group, its attributes and its tags)."""
+    return view(state["tg"], state["attributes"], state["tags"], params)
+
+
+class TargetGroup(AWSResource):
+    """A state is {"tg": DescribeTargetGroups entry, "attributes": dict, "tags": dict}."""
+
+    kind = "target group"
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
+        super(TargetGroup, self).__init__(module)
         self.name = module.params["name"]
-        self.client = module.client("elbv2", retry_decorator=retry)
-        self.new_client = module.client("elbv2", retry_decorator=retry_new)
+        self.arn = None
+        self.client = aws_client(module, "elbv2")
+        # Right after CreateTargetGroup, the new group may not be visible to every call yet.
+        self.new_client = aws_client(module, "elbv2", just_created=True)
 
-    # -- calls -----------------------------------------------------------------------------------
-    def fail_aws(self, e, operation, arn=None):
-        self.module.fail_json_aws(e, msg="%s failed for target group %s%s in %s" % (
-            operation, self.name, " (%s)" % arn if arn else "", self.module.region))
+    def identity(self):
+        return self.name + (" (%s)" % self.arn if self.arn else "")
 
+    # -- reading ---------------------------------------------------------------------------------
     def find(self):
         """The target group named name, None when there is none."""
-        try:
-            found = self.client.describe_target_groups(aws_retry=True, Names=[self.name])["TargetGroups"]
-        except is_boto3_error_code("TargetGroupNotFound"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DescribeTargetGroups")
+        reply = self.call(self.client.describe_target_groups, "DescribeTargetGroups", ignore=("TargetGroupNotFound",),
+                          Names=[self.name])
+        found = (reply or {}).get("TargetGroups") or []
         return found[0] if found else None
 
-    def describe_attributes(self, arn, client=None):
-        try:
-            reply = (client or self.client).describe_target_group_attributes(aws_retry=True, TargetGroupArn=arn)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "DescribeTargetGroupAttributes", arn)
+    def describe_attributes(self, client=None):
+        reply = self.call((client or self.client).describe_target_group_attributes, "DescribeTargetGroupAttributes",
+                          TargetGroupArn=self.arn)
         return dict((a["Key"], a.get("Value")) for a in reply.get("Attributes", []))
 
-    def describe_tags(self, arn):
-        try:
-            reply = self.client.describe_tags(aws_retry=True, ResourceArns=[arn])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "DescribeTags", arn)
-        for description in reply.get("TagDescriptions", []):
-            if description.get("ResourceArn") == arn:
-                return boto3_tag_list_to_ansible_dict(description.get("Tags", []))
-        return {}
+    def read(self):
+        tg = self.find()
+        if tg is None:
+            return None
+        self.arn = tg["TargetGroupArn"]
+        if self.params["state"] == "present":
+            self.check_immutable(tg)  # before anything else is read
+        return {"tg": tg, "attributes": self.describe_attributes(),
+                "tags": read_tags(self.module, self.client, "elbv2", self.arn, self.label())}
 
-    def create(self):
-        request = {
-            "Name": self.name,
-            "Protocol": self.params["protocol"],
-            "ProtocolVersion": self.params["protocol_version"],
-            "Port": self.params["port"],
-            "VpcId": self.params["vpc_id"],
-            "TargetType": self.params["target_type"],
-        }
-        request.update(health_check_fields(self.params))
-        if self.params.get("tags"):
-            request["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
-        try:
-            tg = self.client.create_target_group(aws_retry=True, **request)["TargetGroups"][0]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "CreateTargetGroup")
-        tg.setdefault("LoadBalancerArns", [])
-        return tg
+    def settings(self, state):
+        return state_view(state, self.params)
 
-    def modify_health_check(self, tg, changes):
-        try:
-            modified = self.client.modify_target_group(
-                aws_retry=True, TargetGroupArn=tg["TargetGroupArn"], **changes)["TargetGroups"][0]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ModifyTargetGroup", tg["TargetGroupArn"])
-        # ModifyTargetGroup may leave out what it did not change (the load balancers).
-        return dict(tg, **modified)
-
-    def modify_attributes(self, arn, current, changes, client=None):
-        """Set the changed attributes; every attribute afterwards."""
-        try:
-            reply = (client or self.client).modify_target_group_attributes(
-                aws_retry=True, TargetGroupArn=arn,
-                Attributes=[{"Key": key, "Value": value} for key, value in sorted(changes.items())])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ModifyTargetGroupAttributes", arn)
-        after = dict(current, **changes)
-        after.update((a["Key"], a.get("Value")) for a in reply.get("Attributes", []))
-        return after
-
-    def delete(self, tg):
-        """DeleteTargetGroup, trying again while a listener forwards to the group."""
-        arn = tg["TargetGroupArn"]
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            try:
-                self.client.delete_target_group(aws_retry=True, TargetGroupArn=arn)
-                return
-            except is_boto3_error_code("TargetGroupNotFound"):
-                return  # gone meanwhile
-            except is_boto3_error_code("ResourceInUse") as e:  # pylint: disable=duplicate-except
-                now = time.monotonic()
-                if now >= deadline:
-                    users = tg.get("LoadBalancerArns") or []
-                    self.module.fail_json_aws(
-                        e, msg="target group %s (%s) is still in use%s after %d s: a listener or listener rule "
-                        "forwards to it. Remove it from those listeners and rules (or delete the load balancer), "
-                        "then run again." % (self.name, arn, " by " + ", ".join(users) if users else "",
-                                             self.params["wait_timeout"]),
-                        target_group_arn=arn, load_balancer_arns=users)
-                time.sleep(max(0, min(IN_USE_POLL_SECONDS, deadline - now)))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                self.fail_aws(e, "DeleteTargetGroup", arn)
-
-    # -- comparisons -----------------------------------------------------------------------------
     def check_immutable(self, tg):
         differences = []
         for option, api, default in IMMUTABLE:
@@ -497,100 +438,120 @@ class TargetGroup(object):
                 "to it, delete it first and run again." % (self.name, tg["TargetGroupArn"], "; ".join(differences)),
                 target_group_arn=tg["TargetGroupArn"])
 
-    def attribute_changes(self, current):
-        wanted = self.params["attributes"]
-        return dict((key, value) for key, value in wanted.items() if current.get(key) != value)
+    # -- creating --------------------------------------------------------------------------------
+    def wanted_tags(self):
+        return dict((k, to_text(v)) for k, v in (self.params.get("tags") or {}).items())
 
-    def tag_changes(self, current):
-        """(tags to set, keys to remove, tags afterwards)"""
-        if self.params.get("tags") is None:
-            return {}, [], dict(current)
-        to_set, to_unset = compare_aws_tags(current, self.params["tags"], purge_tags=self.params["purge_tags"])
-        after = dict((k, v) for k, v in current.items() if k not in to_unset)
-        after.update((k, to_text(v)) for k, v in to_set.items())
-        return to_set, sorted(to_unset), after
-
-    def sync_tags(self, arn, to_set, to_unset):
-        try:
-            if to_unset:
-                self.client.remove_tags(aws_retry=True, ResourceArns=[arn], TagKeys=to_unset)
-            if to_set:
-                self.client.add_tags(aws_retry=True, ResourceArns=[arn], Tags=ansible_dict_to_boto3_tag_list(to_set))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "Tagging", arn)
-
-    # -- entry points ----------------------------------------------------------------------------
-    def result(self, changed, before, after, tg, attributes, tags):
-        out = {"changed": changed, "diff": {"before": before, "after": after}, "target_group": {},
-               "target_group_arn": None}
-        if tg:
-            out["target_group"] = camel_dict_to_snake_dict(tg)
-            # Built apart: camel_dict_to_snake_dict would mangle keys like deregistration_delay.timeout_seconds.
-            out["target_group"]["attributes"] = dict(attributes)
-            out["target_group"]["tags"] = dict(tags)
-            out["target_group_arn"] = tg["TargetGroupArn"]
-        return out
-
-    def present(self):
-        tg = self.find()
-        if tg is None:
-            return self.present_new()
-        arn = tg["TargetGroupArn"]
-        self.check_immutable(tg)
-        attributes = self.describe_attributes(arn)
-        tags = self.describe_tags(arn)
-        before = view(tg, attributes, tags, self.params)
-
-        hc_changes = health_check_changes(tg, self.params)
-        attr_changes = self.attribute_changes(attributes)
-        to_set, to_unset, tags_after = self.tag_changes(tags)
-        changed = bool(hc_changes or attr_changes or to_set or to_unset)
-        if self.module.check_mode:
-            predicted = view(dict(tg, **hc_changes), dict(attributes, **attr_changes), tags_after, self.params)
-            return self.result(changed, before, predicted, tg, attributes, tags)
-        if hc_changes:
-            tg = self.modify_health_check(tg, hc_changes)
-        if attr_changes:
-            attributes = self.modify_attributes(arn, attributes, attr_changes)
-        if to_set or to_unset:
-            self.sync_tags(arn, to_set, to_unset)
-            tags = tags_after
-        return self.result(changed, before, view(tg, attributes, tags, self.params), tg, attributes, tags)
-
-    def present_new(self):
+    def desired(self):
         missing = [option for option in ("port", "vpc_id") if self.params.get(option) is None]
         if missing:
             self.module.fail_json(
                 msg="target group %s does not exist in %s; %s required to create it"
-                % (self.name, self.module.region, " and ".join(missing) + (" are" if len(missing) > 1 else " is")))
-        tags = dict((k, to_text(v)) for k, v in (self.params.get("tags") or {}).items())
-        if self.module.check_mode:
-            predicted = dict((api, self.params[option]) for option, api, default in IMMUTABLE)
-            predicted.update(health_check_fields(self.params))
-            return self.result(True, {}, view(predicted, self.params["attributes"], tags, self.params), None, {}, {})
-        tg = self.create()
-        arn = tg["TargetGroupArn"]
-        attributes = self.describe_attributes(arn, client=self.new_client)
-        attr_changes = self.attribute_changes(attributes)
-        if attr_changes:
-            attributes = self.modify_attributes(arn, attributes, attr_changes, client=self.new_client)
-        return self.result(True, {}, view(tg, attributes, tags, self.params), tg, attributes, tags)
+                % (self.name, self.region, " and ".join(missing) + (" are" if len(missing) > 1 else " is")))
+        predicted = dict((api, self.params[option]) for option, api, default in IMMUTABLE)
+        predicted.update(health_check_fields(self.params))
+        return view(predicted, self.params["attributes"], self.wanted_tags(), self.params)
 
-    def absent(self):
-        tg = self.find()
-        if tg is None:
-            return self.result(False, {}, {}, None, {}, {})
-        arn = tg["TargetGroupArn"]
-        before = view(tg, self.describe_attributes(arn), self.describe_tags(arn), self.params)
-        if self.module.check_mode:
-            if tg.get("LoadBalancerArns"):
+    def create(self):
+        request = {
+            "Name": self.name,
+            "Protocol": self.params["protocol"],
+            "ProtocolVersion": self.params["protocol_version"],
+            "Port": self.params["port"],
+            "VpcId": self.params["vpc_id"],
+            "TargetType": self.params["target_type"],
+        }
+        request.update(health_check_fields(self.params))
+        if self.params.get("tags"):
+            request["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
+        tg = self.call(self.client.create_target_group, "CreateTargetGroup", **request)["TargetGroups"][0]
+        tg.setdefault("LoadBalancerArns", [])
+        self.arn = tg["TargetGroupArn"]
+        attributes = self.describe_attributes(client=self.new_client)
+        changes = self.attribute_changes(attributes)
+        if changes:
+            attributes = self.modify_attributes(attributes, changes, client=self.new_client)
+        return {"tg": tg, "attributes": attributes, "tags": self.wanted_tags()}
+
+    # -- changing --------------------------------------------------------------------------------
+    def attribute_changes(self, current):
+        wanted = self.params["attributes"]
+        return dict((key, value) for key, value in wanted.items() if current.get(key) != value)
+
+    def plan(self, state):
+        tg, attributes = state["tg"], state["attributes"]
+        hc_changes = health_check_changes(tg, self.params)
+        attr_changes = self.attribute_changes(attributes)
+        tags = plan_tags(state["tags"], self.params.get("tags"), self.params["purge_tags"])
+        writes = {"health_check": hc_changes, "attributes": attr_changes, "tags": tags if tags.changed else {}}
+        after = view(dict(tg, **hc_changes), dict(attributes, **attr_changes), tags.after, self.params)
+        return writes, after
+
+    def modify_attributes(self, current, changes, client=None):
+        """Set the changed attributes; every attribute afterwards."""
+        reply = self.call((client or self.client).modify_target_group_attributes, "ModifyTargetGroupAttributes",
+                          TargetGroupArn=self.arn,
+                          Attributes=[{"Key": key, "Value": value} for key, value in sorted(changes.items())])
+        after = dict(current, **changes)
+        after.update((a["Key"], a.get("Value")) for a in reply.get("Attributes", []))
+        return after
+
+    def apply(self, state, writes):
+        tg, attributes, tags = state["tg"], state["attributes"], state["tags"]
+        if writes["health_check"]:
+            modified = self.call(self.client.modify_target_group, "ModifyTargetGroup", TargetGroupArn=self.arn,
+                                 **writes["health_check"])["TargetGroups"][0]
+            tg = dict(tg, **modified)  # ModifyTargetGroup may leave out what it did not change (the load balancers)
+        if writes["attributes"]:
+            attributes = self.modify_attributes(attributes, writes["attributes"])
+        if writes["tags"]:
+            tags = apply_tags(self.module, self.client, "elbv2", self.arn, writes["tags"], self.label())
+        return {"tg": tg, "attributes": attributes, "tags": tags}
+
+    # -- deleting --------------------------------------------------------------------------------
+    def delete(self, state):
+        """DeleteTargetGroup, trying again while a listener forwards to the group."""
+
+        def attempt():
+            """None once deleted (or gone meanwhile); the ResourceInUse error while in use."""
+            try:
+                self.client.delete_target_group(aws_retry=True, TargetGroupArn=self.arn)
+            except AWS_ERRORS as e:
+                if error_code(e) == "ResourceInUse":
+                    return e
+                if error_code(e) != "TargetGroupNotFound":
+                    self.fail_aws(e, "DeleteTargetGroup")
+            return None
+
+        poll_until(self.module, attempt, lambda error: error is None, self.params["wait_timeout"],
+                   delay=IN_USE_POLL_SECONDS, sleep=time.sleep, clock=time.monotonic,
+                   on_timeout=lambda error: self.fail_in_use(error, state["tg"]))
+
+    def fail_in_use(self, error, tg):
+        users = tg.get("LoadBalancerArns") or []
+        self.module.fail_json_aws(
+            error, msg="target group %s (%s) is still in use%s after %d s: a listener or listener rule forwards to "
+            "it. Remove it from those listeners and rules (or delete the load balancer), then run again."
+            % (self.name, self.arn, " by " + ", ".join(users) if users else "", self.params["wait_timeout"]),
+            target_group_arn=self.arn, load_balancer_arns=users)
+
+    # -- result ----------------------------------------------------------------------------------
+    def result(self, changed, state, before, after):
+        out = {"changed": changed, "diff": diff(before, after), "target_group": {}, "target_group_arn": None}
+        if self.params["state"] == "absent":
+            users = (state or {}).get("tg", {}).get("LoadBalancerArns")
+            if state is not None and self.module.check_mode and users:
                 self.module.warn(
                     "target group %s (%s) is in use by %s: deleting it waits (at most wait_timeout, %d s) until no "
-                    "listener forwards to it" % (self.name, arn, ", ".join(tg["LoadBalancerArns"]),
-                                                 self.params["wait_timeout"]))
-        else:
-            self.delete(tg)
-        return self.result(True, before, {}, None, {}, {})
+                    "listener forwards to it" % (self.name, self.arn, ", ".join(users), self.params["wait_timeout"]))
+            return out
+        if state is not None:
+            # Attributes and tags apart: snake() would mangle keys like deregistration_delay.timeout_seconds.
+            out["target_group"] = snake(state["tg"], keep=())
+            out["target_group"]["attributes"] = dict(state["attributes"])
+            out["target_group"]["tags"] = dict(state["tags"])
+            out["target_group_arn"] = state["tg"]["TargetGroupArn"]
+        return out
 
 
 def validate(module):
@@ -665,9 +626,7 @@ def main():
     validate(module)
     if not module.region:
         module.fail_json(msg="region is required")
-    target_group = TargetGroup(module)
-    result = target_group.present() if module.params["state"] == "present" else target_group.absent()
-    module.exit_json(**result)
+    run(module, TargetGroup)
 
 
 if __name__ == "__main__":
