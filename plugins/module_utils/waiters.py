@@ -18,6 +18,9 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+
 SHORT_REPR = 300
 
 
@@ -60,14 +63,17 @@ def waiter_config(timeout, delay):
     return {"Delay": delay, "MaxAttempts": max(1, int(timeout) // delay + 1)}
 
 
-def wait_for(module, client, waiter_name, timeout, delay=5, what="", model=None, **params):
+def wait_for(module, client, waiter_name, timeout, delay=5, what="", model=None, summary=None, failure=None, **params):
     """Wait with a botocore waiter for at most `timeout` s.
 
     The waiter is `model` (a botocore waiter configuration dict, {"version": 2, "waiters": {...}})
     when given, else the client's own `waiter_name` (botocore's), else amazon.aws's of that name.
-    Past the timeout the module fails with the message of poll_until (with the last response seen);
-    any other waiter failure (a failure state, an AWS error) with "Waiting for <what> failed".
+    Past the timeout the module fails with the message of poll_until; "last seen" is
+    ``summary(last_response)`` when given, else the last response (short). When the waiter stops on
+    a failure state or an error, ``failure(last_response)`` may return the keyword arguments of
+    fail_json (e.g. what failed and why); otherwise the module fails with "Waiting for <what> failed".
     """
+    what = what or waiter_name
     raw = getattr(client, "client", client)  # the botocore client inside a RetryingBotoClientWrapper
     if model is not None:
         waiter = botocore.waiter.create_waiter_with_client(waiter_name, botocore.waiter.WaiterModel(model), raw)
@@ -78,9 +84,18 @@ def wait_for(module, client, waiter_name, timeout, delay=5, what="", model=None,
     try:
         waiter.wait(WaiterConfig=waiter_config(timeout, delay), **params)
     except botocore.exceptions.WaiterError as e:
-        if "Max attempts exceeded" not in str(e):
-            module.fail_json_aws(e, msg="Waiting for %s failed" % (what or waiter_name))
         last = e.last_response
-        if isinstance(last, dict):
-            last = dict((k, v) for k, v in last.items() if k != "ResponseMetadata")
-        module.fail_json(msg=timeout_message(timeout, what or waiter_name, last))
+        if "Max attempts exceeded" not in str(e):
+            failed = failure(last or {}) if failure else None
+            if failed:
+                module.fail_json(**failed)
+            module.fail_json_aws(e, msg="Waiting for %s failed" % what)
+        if summary:
+            seen = summary(last or {})
+        elif isinstance(last, dict):
+            seen = short(dict((k, v) for k, v in last.items() if k != "ResponseMetadata"))
+        else:
+            seen = short(last)
+        module.fail_json(msg="timed out after %s s waiting for %s (last seen: %s)" % (timeout, what, seen))
+    except AWS_ERRORS as e:
+        fail_aws(module, e, "Waiting for %s" % what)

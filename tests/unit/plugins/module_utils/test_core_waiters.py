@@ -1,6 +1,7 @@
 """waiters.py: poll_until (with a fake clock) and wait_for (a botocore waiter)."""
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from core_fakes import Failed, FakeModule, stubbed
 
 from ansible_collections.finproc.dr.plugins.module_utils import waiters
@@ -195,3 +196,50 @@ def test_wait_for_reports_an_error_that_is_no_timeout(monkeypatch):
         with pytest.raises(Failed) as failed:
             waiters.wait_for(FakeModule(), ec2, "subnet_available", 30, what="subnet-1", SubnetIds=["subnet-1"])
     assert failed.value.kwargs["msg"].startswith("Waiting for subnet-1 failed: ")
+
+
+NAT_PENDING = {"NatGatewayId": "nat-1", "State": "pending"}
+
+
+def test_wait_for_with_a_summary_and_a_failure_of_the_module(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    ec2, stub = stubbed("ec2")
+    by_id = {"NatGatewayIds": ["nat-1"]}
+
+    def summary(last):
+        return ", ".join("%s (%s)" % (g["NatGatewayId"], g["State"]) for g in last["NatGateways"])
+
+    def failure(last):
+        broken = [g for g in last.get("NatGateways", []) if g["State"] == "failed"]
+        return {"msg": "broken: %s" % broken[0]["FailureCode"], "nat_gateways": broken} if broken else None
+
+    with stub:
+        stub.add_response("describe_nat_gateways", {"NatGateways": [NAT_PENDING]}, by_id)
+        stub.add_response("describe_nat_gateways", {"NatGateways": [NAT_PENDING]}, by_id)
+        with pytest.raises(Failed) as failed:
+            waiters.wait_for(
+                FakeModule(), ec2, "nat_gateway_available", 5, what="NAT", summary=summary, failure=failure, **by_id
+            )
+        assert failed.value.kwargs["msg"] == "timed out after 5 s waiting for NAT (last seen: nat-1 (pending))"
+        broken = dict(NAT_PENDING, State="failed", FailureCode="Gateway.NotAttached")
+        stub.add_response("describe_nat_gateways", {"NatGateways": [broken]}, by_id)
+        with pytest.raises(Failed) as failed:
+            waiters.wait_for(FakeModule(), ec2, "nat_gateway_available", 5, summary=summary, failure=failure, **by_id)
+        assert failed.value.kwargs == {"msg": "broken: Gateway.NotAttached", "nat_gateways": [broken]}
+        stub.assert_no_pending_responses()
+
+
+def test_wait_for_reports_an_error_outside_the_waiter(monkeypatch):
+    class Broken:
+        waiter_names = ["thing_ready"]
+
+        def get_waiter(self, name):
+            class Waiter:
+                def wait(self, **kwargs):
+                    raise EndpointConnectionError(endpoint_url="https://ec2.invalid")
+
+            return Waiter()
+
+    with pytest.raises(Failed) as failed:
+        waiters.wait_for(FakeModule(), Broken(), "thing_ready", 5, what="the thing")
+    assert failed.value.kwargs["msg"].startswith("Waiting for the thing failed in us-east-2: ")
