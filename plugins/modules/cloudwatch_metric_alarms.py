@@ -346,22 +346,19 @@ deleted:
   sample: [finproc-prod-dr-eu-west-1-endpoint-unhealthy]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-# Two writers tagging the same alarm at once: CloudWatch asks the later one to try again.
-RETRY_CODES = ["ConcurrentModificationException"]
-retry = AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.results import exit_result
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
 
 # DescribeAlarms (AlarmNames) and DeleteAlarms take at most 100 names.
 CHUNK = 100
@@ -392,13 +389,6 @@ WEEK = 7 * DAY
 
 def chunks(items):
     return [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-
-
-@retry
-def describe_alarms(client, **kwargs):
-    paginator = client.get_paginator("describe_alarms")
-    result = paginator.paginate(AlarmTypes=["MetricAlarm"], **kwargs).build_full_result()
-    return result.get("MetricAlarms", [])
 
 
 # -- validation ------------------------------------------------------------------------------------
@@ -567,7 +557,7 @@ def put_request(alarm, settings, tags=None):
 
 
 def alarm_result(described, tags):
-    result = camel_dict_to_snake_dict(described)
+    result = snake(described)
     result["tags"] = tags
     return result
 
@@ -576,69 +566,43 @@ class Alarms(object):
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.client = module.client("cloudwatch", retry_decorator=retry)
+        # Two writers tagging the same alarm at once: ConcurrentModificationException, among the throttle
+        # codes of the shared client.
+        self.client = aws_client(module, "cloudwatch")
 
     # -- calls -----------------------------------------------------------------------------------
-    def fail_aws(self, e, msg):
-        self.module.fail_json_aws(e, msg="%s (region %s)" % (msg, self.module.region))
+    def describe_alarms(self, what, **params):
+        """Every metric alarm DescribeAlarms lists for `params` (all pages)."""
+        try:
+            return paginate(self.client, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"], **params)
+        except AWS_ERRORS as e:
+            fail_aws(self.module, e, "DescribeAlarms", what)
 
     def describe(self, names):
         """The metric alarms of the prefix or, without it, of `names`, by name."""
-        if not self.params["purge_prefix"]:
-            return self.describe_names(names)
-        try:
-            described = describe_alarms(self.client, AlarmNamePrefix=self.params["purge_prefix"])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "DescribeAlarms failed for the prefix %s" % self.params["purge_prefix"])
-        # Only names with the prefix, whatever the endpoint replies: nothing else may be deleted.
         prefix = self.params["purge_prefix"]
+        if not prefix:
+            return self.describe_names(names)
+        described = self.describe_alarms("the alarms with the prefix %s" % prefix, AlarmNamePrefix=prefix)
+        # Only names with the prefix, whatever the endpoint replies: nothing else may be deleted.
         return dict((alarm["AlarmName"], alarm) for alarm in described if alarm["AlarmName"].startswith(prefix))
 
     def describe_names(self, names):
         """The metric alarms of `names` (100 names a request), by name."""
         described = []
         for chunk in chunks(names):
-            try:
-                described.extend(describe_alarms(self.client, AlarmNames=chunk))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail_aws(e, "DescribeAlarms failed")
+            described.extend(self.describe_alarms("alarms %s" % ", ".join(chunk), AlarmNames=chunk))
         return dict((alarm["AlarmName"], alarm) for alarm in described)
 
-    def list_tags(self, described):
-        arn = described["AlarmArn"]
-        try:
-            tags = self.client.list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags", [])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ListTagsForResource failed for alarm %s" % described["AlarmName"])
-        return boto3_tag_list_to_ansible_dict(tags)
-
     def put(self, request):
-        try:
-            self.client.put_metric_alarm(aws_retry=True, **request)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "PutMetricAlarm failed for alarm %s" % request["AlarmName"])
-
-    def update_tags(self, described, to_set, to_unset):
-        arn = described["AlarmArn"]
-        try:
-            # Untag first, so the alarm never holds more tags than it will in the end; keys sorted, so
-            # the requests are the same from run to run.
-            if to_unset:
-                self.client.untag_resource(aws_retry=True, ResourceARN=arn, TagKeys=sorted(to_unset))
-            if to_set:
-                tags = ansible_dict_to_boto3_tag_list(dict(sorted(to_set.items())))
-                self.client.tag_resource(aws_retry=True, ResourceARN=arn, Tags=tags)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "Tagging alarm %s failed" % described["AlarmName"])
+        aws_call(self.module, self.client.put_metric_alarm, "PutMetricAlarm", "alarm %s" % request["AlarmName"],
+                 **request)
 
     def delete(self, names):
         for chunk in chunks(names):
-            try:
-                self.client.delete_alarms(aws_retry=True, AlarmNames=chunk)
-            except is_boto3_error_code("ResourceNotFound"):
-                pass  # gone meanwhile; CloudWatch still deletes the others
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                self.fail_aws(e, "DeleteAlarms failed for %s" % ", ".join(chunk))
+            # An alarm gone meanwhile: CloudWatch still deletes the others.
+            aws_call(self.module, self.client.delete_alarms, "DeleteAlarms", "alarms %s" % ", ".join(chunk),
+                     ignore=("ResourceNotFound",), AlarmNames=chunk)
 
     # -- plan ------------------------------------------------------------------------------------
     def plan_present(self, described):
@@ -654,18 +618,12 @@ class Alarms(object):
                 plans.append(dict(name=name, action="create", put=put_request(alarm, after, tags), after=after))
                 continue
             before = described_settings(current)
-            before["tags"] = self.list_tags(current)
-            after["tags"] = before["tags"]
-            to_set, to_unset = {}, []
-            if tags is not None:
-                to_set, to_unset = compare_aws_tags(before["tags"], tags, purge_tags=self.params["purge_tags"])
-                after["tags"] = dict((k, v) for k, v in before["tags"].items() if k not in to_unset)
-                after["tags"].update((k, str(v)) for k, v in to_set.items())
+            before["tags"] = read_tags(self.module, self.client, "cloudwatch", current["AlarmArn"], "alarm %s" % name)
+            tag_plan = plan_tags(before["tags"], tags, purge=self.params["purge_tags"])
+            after["tags"] = tag_plan.after
             put = put_request(alarm, after) if dict(before, tags=None) != dict(after, tags=None) else None
-            action = "update" if put or to_set or to_unset else None
-            plans.append(
-                dict(name=name, action=action, put=put, tag=to_set, untag=to_unset, before=before, after=after)
-            )
+            action = "update" if put or tag_plan.changed else None
+            plans.append(dict(name=name, action=action, put=put, tags=tag_plan, before=before, after=after))
         return plans
 
     # -- states ----------------------------------------------------------------------------------
@@ -675,15 +633,15 @@ class Alarms(object):
         plans = self.plan_present(described)
         strays = sorted(name for name in described if name not in names)
 
-        diff = {"before": {}, "after": {}}
+        before, after = {}, {}
         for plan in plans:
             if plan["action"] == "create":
-                diff["after"][plan["name"]] = plan["after"]
+                after[plan["name"]] = plan["after"]
             elif plan["action"] == "update":
-                diff["before"][plan["name"]] = plan["before"]
-                diff["after"][plan["name"]] = plan["after"]
+                before[plan["name"]] = plan["before"]
+                after[plan["name"]] = plan["after"]
         for name in strays:
-            diff["before"][name] = described_settings(described[name])
+            before[name] = described_settings(described[name])
 
         created = [plan["name"] for plan in plans if plan["action"] == "create"]
         updated = [plan["name"] for plan in plans if plan["action"] == "update"]
@@ -693,8 +651,9 @@ class Alarms(object):
             for plan in plans:
                 if plan.get("put"):
                     self.put(plan["put"])
-                if plan["action"] == "update" and (plan["tag"] or plan["untag"]):
-                    self.update_tags(described[plan["name"]], plan["tag"], plan["untag"])
+                if plan["action"] == "update":
+                    arn = described[plan["name"]]["AlarmArn"]
+                    apply_tags(self.module, self.client, "cloudwatch", arn, plan["tags"], "alarm %s" % plan["name"])
             self.delete(strays)
             written = [plan["name"] for plan in plans if plan.get("put")]
             if written:
@@ -708,16 +667,17 @@ class Alarms(object):
                 continue  # in check mode, one that would be created
             tags = plan["before"]["tags"] if self.module.check_mode else plan["after"]["tags"]
             alarms.append(alarm_result(described[plan["name"]], tags))
-        return dict(changed=changed, alarms=alarms, created=created, updated=updated, deleted=strays, diff=diff)
+        exit_result(self.module, changed, before, after, alarms=alarms, created=created, updated=updated,
+                    deleted=strays)
 
     def absent(self):
         names = [alarm["name"] for alarm in self.params["alarms"]]
         described = self.describe(names) if names or self.params["purge_prefix"] else {}
         deleted = sorted(described)
-        diff = {"before": dict((name, described_settings(described[name])) for name in deleted), "after": {}}
+        before = dict((name, described_settings(described[name])) for name in deleted)
         if deleted and not self.module.check_mode:
             self.delete(deleted)
-        return dict(changed=bool(deleted), alarms=[], created=[], updated=[], deleted=deleted, diff=diff)
+        exit_result(self.module, bool(deleted), before, {}, alarms=[], created=[], updated=[], deleted=deleted)
 
 
 def main():
@@ -752,8 +712,10 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
     alarms = Alarms(module)
-    result = alarms.present() if module.params["state"] == "present" else alarms.absent()
-    module.exit_json(**result)
+    if module.params["state"] == "present":
+        alarms.present()
+    else:
+        alarms.absent()
 
 
 if __name__ == "__main__":
