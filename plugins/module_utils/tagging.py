@@ -189,7 +189,10 @@ def _read_elbv2(client, arn):
 
 def _read_acm(client, arn):
     reply = client.list_tags_for_certificate(aws_retry=True, CertificateArn=arn)
-    return boto3_tag_list_to_ansible_dict(reply.get("Tags", []))
+    # An ACM tag may have no value ("The tag value is optional", AddTagsToCertificate,
+    # https://docs.aws.amazon.com/acm/latest/APIReference/API_AddTagsToCertificate.html);
+    # boto3_tag_list_to_ansible_dict wants one.
+    return boto3_tag_list_to_ansible_dict([dict(tag, Value=tag.get("Value", "")) for tag in reply.get("Tags", [])])
 
 
 def _read_dynamodb(client, arn):

@@ -109,6 +109,17 @@ def test_the_registries_cover_the_same_apis():
     assert set(tagging.TAGGERS) == set(tagging.TAG_READERS) == set(WRITES)
 
 
+def test_an_acm_tag_without_a_value_is_read_with_an_empty_one():
+    raw, stub = stubbed("acm")
+    with stub:
+        stub.add_response(
+            "list_tags_for_certificate",
+            {"Tags": [{"Key": "Bare"}, {"Key": "a", "Value": "1"}]},
+            {"CertificateArn": ARN["acm"]},
+        )
+        assert tagging.TAG_READERS["acm"](retrying(raw), ARN["acm"]) == {"Bare": "", "a": "1"}
+
+
 def test_plan_tags_without_wanted_tags_changes_nothing():
     plan = tagging.plan_tags({"a": "1"}, None)
     assert not plan.changed and plan.to_set == {} and plan.to_unset == [] and plan.after == {"a": "1"}
