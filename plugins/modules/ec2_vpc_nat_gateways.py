@@ -204,35 +204,30 @@ nat_gateways:
 
 import hashlib
 
-try:
-    import botocore
-except ImportError:
-    pass
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.waiters import wait_for
 
 LIVE_STATES = ["pending", "available"]
 # Seconds between two DescribeNatGateways calls of the waiter.
 WAIT_DELAY = 5
+BROKEN_STATES = ("failed", "deleting", "deleted")
 
 
-@AWSRetry.jittered_backoff()
-def describe_vpc_nat_gateways(client, vpc_id):
-    paginator = client.get_paginator("describe_nat_gateways")
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": LIVE_STATES}]
-    return paginator.paginate(Filter=filters).build_full_result()["NatGateways"]
-
-
-# A gateway just created may not be visible yet (eventual consistency): NotFound is retried too.
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["NatGatewayNotFound"])
-def describe_nat_gateways_by_id(client, gateway_ids):
-    paginator = client.get_paginator("describe_nat_gateways")
-    return paginator.paginate(NatGatewayIds=gateway_ids).build_full_result()["NatGateways"]
+def describe_nat_gateways(module, client, resource, **params):
+    try:
+        return paginate(client, "describe_nat_gateways", "NatGateways", **params)
+    except AWS_ERRORS as e:
+        fail_aws(module, e, "DescribeNatGateways", resource)
 
 
 def check_gateways(module):
@@ -291,10 +286,9 @@ def describe_address_tags(module, client, allocation_ids):
     """The tags of the Elastic IPs, by allocation ID (one DescribeAddresses call)."""
     if not allocation_ids:
         return {}
-    try:
-        addresses = client.describe_addresses(aws_retry=True, AllocationIds=allocation_ids)["Addresses"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="DescribeAddresses failed for %s" % ", ".join(allocation_ids))
+    addresses = aws_call(
+        module, client.describe_addresses, "DescribeAddresses", ", ".join(allocation_ids), AllocationIds=allocation_ids
+    )["Addresses"]
     return {a["AllocationId"]: boto3_tag_list_to_ansible_dict(a.get("Tags", [])) for a in addresses}
 
 
@@ -312,12 +306,14 @@ def client_token(vpc_id, subnet_id, allocation):
 def create_gateway(module, client, subnet_id, tags):
     """Allocate an Elastic IP and create the NAT gateway on it; returns (gateway, address tags)."""
     vpc_id = module.params["vpc_id"]
-    try:
-        allocation = client.allocate_address(aws_retry=True, Domain="vpc", **tag_specifications("elastic-ip", tags))[
-            "AllocationId"
-        ]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="AllocateAddress failed for the NAT gateway of %s" % subnet_id)
+    allocation = aws_call(
+        module,
+        client.allocate_address,
+        "AllocateAddress",
+        "the NAT gateway of %s" % subnet_id,
+        Domain="vpc",
+        **tag_specifications("elastic-ip", tags),
+    )["AllocationId"]
     try:
         gateway = client.create_nat_gateway(
             aws_retry=True,
@@ -326,11 +322,13 @@ def create_gateway(module, client, subnet_id, tags):
             ClientToken=client_token(vpc_id, subnet_id, allocation),
             **tag_specifications("natgateway", tags),
         )["NatGateway"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+    except AWS_ERRORS as e:
         released = release_address(client, allocation)
-        module.fail_json_aws(
+        fail_aws(
+            module,
             e,
-            msg="CreateNatGateway failed for %s; Elastic IP %s %s"
+            "CreateNatGateway",
+            "%s; Elastic IP %s %s"
             % (subnet_id, allocation, "released" if released is True else "NOT released: %s" % released),
         )
     return gateway, dict(tags)
@@ -340,69 +338,58 @@ def release_address(client, allocation):
     """True, or why the address could not be released."""
     try:
         client.release_address(aws_retry=True, AllocationId=allocation)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+    except AWS_ERRORS as e:
         return str(e)
     return True
 
 
 def sync_tags(module, client, resource_id, current, wanted):
     """Bring the tags of `resource_id` from `current` to `wanted`; returns (changed, tags after)."""
-    to_set, to_unset = compare_aws_tags(current, wanted, purge_tags=module.params["purge_tags"])
-    if not (to_set or to_unset):
-        return False, current
-    after = {key: value for key, value in current.items() if key not in to_unset}
-    after.update((key, str(value)) for key, value in to_set.items())
-    if module.check_mode:
-        return True, after
-    try:
-        if to_unset:
-            client.delete_tags(aws_retry=True, Resources=[resource_id], Tags=[{"Key": key} for key in to_unset])
-        if to_set:
-            client.create_tags(aws_retry=True, Resources=[resource_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Tagging %s failed" % resource_id)
-    return True, after
+    plan = plan_tags(current, wanted, purge=module.params["purge_tags"])
+    return plan.changed, apply_tags(module, client, "ec2", resource_id, plan)
 
 
 def wait_available(module, client, gateway_ids):
-    timeout = module.params["wait_timeout"]
-    attempts = max(1, -(-timeout // WAIT_DELAY))
-    try:
-        client.get_waiter("nat_gateway_available").wait(
-            NatGatewayIds=gateway_ids, WaiterConfig={"Delay": WAIT_DELAY, "MaxAttempts": attempts}
-        )
-    except botocore.exceptions.WaiterError as e:
-        last = e.last_response or {}
+    def states(last):
+        return dict((g["NatGatewayId"], g.get("State")) for g in last.get("NatGateways", []))
+
+    def summary(last):
+        seen = states(last)
+        pending = [i for i in gateway_ids if seen.get(i) != "available"]
+        return ", ".join("%s (%s)" % (i, seen.get(i, "not found")) for i in pending)
+
+    def failure(last):
         gateways = last.get("NatGateways", [])
-        broken = [g for g in gateways if g.get("State") in ("failed", "deleting", "deleted")]
-        if broken:
-            module.fail_json(
-                msg="NAT gateway(s) did not become available: %s"
-                % "; ".join(
-                    "%s on %s is %s: %s: %s"
-                    % (
-                        g["NatGatewayId"],
-                        g.get("SubnetId"),
-                        g.get("State"),
-                        g.get("FailureCode"),
-                        g.get("FailureMessage"),
-                    )
-                    for g in broken
-                ),
-                nat_gateways=[normalise(g) for g in gateways],
-            )
-        states = {g["NatGatewayId"]: g.get("State") for g in gateways}
-        pending = [i for i in gateway_ids if states.get(i) != "available"]
-        module.fail_json(
-            msg="Timed out after %d seconds waiting for NAT gateway(s) to become available: %s (%s)"
-            % (timeout, ", ".join("%s (%s)" % (i, states.get(i, "not found")) for i in pending), e),
+        broken = [g for g in gateways if g.get("State") in BROKEN_STATES]
+        if not broken:
+            return None
+        return dict(
+            msg="NAT gateway(s) did not become available: %s"
+            % "; ".join(
+                "%s on %s is %s: %s: %s"
+                % (g["NatGatewayId"], g.get("SubnetId"), g.get("State"), g.get("FailureCode"), g.get("FailureMessage"))
+                for g in broken
+            ),
+            nat_gateways=[normalise(g) for g in gateways],
         )
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Waiting for NAT gateway(s) %s failed" % ", ".join(gateway_ids))
+
+    # botocore's NatGatewayAvailable: available, or a failure state (failed, deleting, deleted), and
+    # NatGatewayNotFound retried (a gateway just created).
+    wait_for(
+        module,
+        client,
+        "nat_gateway_available",
+        module.params["wait_timeout"],
+        delay=WAIT_DELAY,
+        what="NAT gateway(s) %s to become available" % ", ".join(gateway_ids),
+        summary=summary,
+        failure=failure,
+        NatGatewayIds=gateway_ids,
+    )
 
 
 def normalise(gateway):
-    result = camel_dict_to_snake_dict(gateway, ignore_list=["Tags"])
+    result = snake(gateway)
     result["tags"] = boto3_tag_list_to_ansible_dict(gateway.get("Tags", []))
     for key in ("create_time", "delete_time"):
         if hasattr(result.get(key), "isoformat"):
@@ -439,11 +426,9 @@ def main():
     if not params["gateways"]:
         module.exit_json(changed=False, nat_gateways=[])
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        found = describe_vpc_nat_gateways(client, params["vpc_id"])
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="DescribeNatGateways failed for %s" % params["vpc_id"])
+    client = aws_client(module, "ec2")
+    filters = [{"Name": "vpc-id", "Values": [params["vpc_id"]]}, {"Name": "state", "Values": LIVE_STATES}]
+    found = describe_nat_gateways(module, client, params["vpc_id"], Filter=filters)
     current = pick_gateways(module, found)
     address_tags = describe_address_tags(module, client, [a for a in (allocation_id(g) for g in current.values()) if a])
 
@@ -488,10 +473,12 @@ def main():
 
     if (changed or waited) and not module.check_mode:
         ids = [g["NatGatewayId"] for g, _t, _a in state.values()]
-        try:
-            described = {g["NatGatewayId"]: g for g in describe_nat_gateways_by_id(client, ids)}
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="DescribeNatGateways failed for %s" % ", ".join(ids))
+        # A gateway just created may not be visible yet (eventual consistency): NatGatewayNotFound
+        # is retried too (client.JUST_CREATED_CODES["ec2"]).
+        fresh = aws_client(module, "ec2", just_created=True)
+        described = dict(
+            (g["NatGatewayId"], g) for g in describe_nat_gateways(module, fresh, ", ".join(ids), NatGatewayIds=ids)
+        )
         for entry in state.values():
             if entry[0]["NatGatewayId"] in described:
                 entry[0] = described[entry[0]["NatGatewayId"]]

@@ -314,12 +314,12 @@ def test_wait_timeout_names_the_pending_gateways(ec2, sent, monkeypatch, capsys)
     client, stub = ec2
     pending_a = gateway(GW_A, SUBNET_A, ALLOC_A, TAGS_A, state="pending")
     describe(stub, [pending_a, GATEWAY_B], [(ALLOC_A, TAGS_A), (ALLOC_B, TAGS_B)])
-    # wait_timeout 10 with a 5 second delay: two attempts.
-    stub.add_response("describe_nat_gateways", {"NatGateways": [pending_a]}, {"NatGatewayIds": [GW_A]})
-    stub.add_response("describe_nat_gateways", {"NatGateways": [pending_a]}, {"NatGatewayIds": [GW_A]})
+    # wait_timeout 10 with a 5 second delay: reads at 0, 5 and 10 s (the core's waiters.wait_for).
+    for _attempt in range(3):
+        stub.add_response("describe_nat_gateways", {"NatGateways": [pending_a]}, {"NatGatewayIds": [GW_A]})
     result, code = run(ec2, monkeypatch, capsys, args=dict(ARGS, wait=True, wait_timeout=10))
     assert code == 1
-    assert "Timed out after 10 seconds" in result["msg"]
+    assert "timed out after 10 s" in result["msg"]
     assert "%s (pending)" % GW_A in result["msg"]
     assert GW_B not in result["msg"]
 
