@@ -138,30 +138,28 @@ flow_log:
       type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
 
 RESOURCE_TYPE_FILTER = {"VPC": "VPC", "Subnet": "Subnet", "NetworkInterface": "NetworkInterface"}
 # Settings AWS cannot change on an existing flow log.
 IMMUTABLE = ("DeliverLogsPermissionArn", "MaxAggregationInterval", "LogFormat")
 
 
-@AWSRetry.jittered_backoff()
-def describe_flow_logs(client, resource_id):
-    paginator = client.get_paginator("describe_flow_logs")
-    return paginator.paginate(Filters=[{"Name": "resource-id", "Values": [resource_id]}]).build_full_result()[
-        "FlowLogs"
-    ]
+def describe_flow_logs(module, client, resource, **params):
+    try:
+        return paginate(client, "describe_flow_logs", "FlowLogs", **params)
+    except AWS_ERRORS as e:
+        fail_aws(module, e, "DescribeFlowLogs", resource)
 
 
 def destination_matches(flow_log, params):
@@ -208,10 +206,9 @@ def create_request(params):
 
 
 def create_flow_log(module, client):
-    try:
-        response = client.create_flow_logs(aws_retry=True, **create_request(module.params))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="CreateFlowLogs failed for %s" % module.params["resource_id"])
+    response = aws_call(
+        module, client.create_flow_logs, "CreateFlowLogs", module.params["resource_id"], **create_request(module.params)
+    )
     if response.get("Unsuccessful"):
         error = response["Unsuccessful"][0].get("Error", {})
         module.fail_json(
@@ -223,18 +220,21 @@ def create_flow_log(module, client):
 
 
 def delete_flow_log(module, client, flow_log_id):
-    try:
-        client.delete_flow_logs(aws_retry=True, FlowLogIds=[flow_log_id])
-    except is_boto3_error_code("InvalidFlowLogId.NotFound"):
-        return
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="DeleteFlowLogs failed for %s" % flow_log_id)
+    # InvalidFlowLogId.NotFound: gone meanwhile
+    aws_call(
+        module,
+        client.delete_flow_logs,
+        "DeleteFlowLogs",
+        flow_log_id,
+        ignore=("InvalidFlowLogId.NotFound",),
+        FlowLogIds=[flow_log_id],
+    )
 
 
 def normalise(flow_log):
     if not flow_log:
         return {}
-    result = camel_dict_to_snake_dict(flow_log, ignore_list=["Tags"])
+    result = snake(flow_log)
     result["tags"] = boto3_tag_list_to_ansible_dict(flow_log.get("Tags", []))
     result.pop("creation_time", None)
     return result
@@ -289,42 +289,32 @@ def ensure_present(module, client, current):
         if not module.check_mode:
             new_id = create_flow_log(module, client)
             delete_flow_log(module, client, current["FlowLogId"])
-            current = find_by_id(module, client, new_id)
+            current = find_by_id(module, new_id)
         else:
             current = None
     elif not current:
         changed = True
         if not module.check_mode:
-            current = find_by_id(module, client, create_flow_log(module, client))
+            current = find_by_id(module, create_flow_log(module, client))
     elif params.get("tags") is not None and sync_tags(module, client, current):
         changed = True
         if not module.check_mode:
-            current = find_by_id(module, client, current["FlowLogId"])
+            current = find_by_id(module, current["FlowLogId"])
     return changed, current
 
 
 def sync_tags(module, client, flow_log):
     """Bring the tags to the wanted set, comparing with the tags DescribeFlowLogs returned."""
     current = boto3_tag_list_to_ansible_dict(flow_log.get("Tags", []))
-    to_set, to_unset = compare_aws_tags(current, module.params["tags"], purge_tags=module.params["purge_tags"])
-    if not (to_set or to_unset) or module.check_mode:
-        return bool(to_set or to_unset)
-    resource = [flow_log["FlowLogId"]]
-    try:
-        if to_unset:
-            client.delete_tags(aws_retry=True, Resources=resource, Tags=[{"Key": key} for key in to_unset])
-        if to_set:
-            client.create_tags(aws_retry=True, Resources=resource, Tags=ansible_dict_to_boto3_tag_list(to_set))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Tagging flow log %s failed" % flow_log["FlowLogId"])
-    return True
+    plan = plan_tags(current, module.params["tags"], purge=module.params["purge_tags"])
+    apply_tags(module, client, "ec2", flow_log["FlowLogId"], plan, what="flow log %s" % flow_log["FlowLogId"])
+    return plan.changed
 
 
-def find_by_id(module, client, flow_log_id):
-    try:
-        found = client.describe_flow_logs(aws_retry=True, FlowLogIds=[flow_log_id])["FlowLogs"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="DescribeFlowLogs failed for %s" % flow_log_id)
+def find_by_id(module, flow_log_id):
+    """The flow log (just created or retagged) by its ID; InvalidFlowLogId.NotFound is retried."""
+    fresh = aws_client(module, "ec2", just_created=True)
+    found = describe_flow_logs(module, fresh, flow_log_id, FlowLogIds=[flow_log_id])
     return found[0] if found else None
 
 
@@ -359,11 +349,10 @@ def main():
     ):
         module.fail_json(msg="deliver_logs_permission_arn is required for a CloudWatch Logs destination")
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        existing = [fl for fl in describe_flow_logs(client, params["resource_id"]) if destination_matches(fl, params)]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="DescribeFlowLogs failed for %s" % params["resource_id"])
+    client = aws_client(module, "ec2")
+    by_resource = [{"Name": "resource-id", "Values": [params["resource_id"]]}]
+    found = describe_flow_logs(module, client, params["resource_id"], Filters=by_resource)
+    existing = [flow_log for flow_log in found if destination_matches(flow_log, params)]
     current = existing[0] if existing else None
     before = diff_view(current, params)
 
