@@ -248,24 +248,29 @@ import hashlib
 import re
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-# GetCertificate answers RequestInProgressException while ACM is still issuing a certificate.
-RETRY_CODES = ["ThrottlingException", "RequestInProgressException"]
-retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=RETRY_CODES)
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import TAG_READERS
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.waiters import poll_until
+
+# GetCertificate answers RequestInProgressException while ACM is still issuing a certificate
+# (ThrottlingException is among client.THROTTLE_CODES).
+RETRY_CODES = ["RequestInProgressException"]
 RECORDS_POLL_SECONDS = 2  # ACM publishes the validation records a few seconds after a request
 ISSUED_POLL_SECONDS = 10
 # How long a certificate that RequestCertificate just returned may be unknown to DescribeCertificate.
@@ -422,24 +427,30 @@ def describe_records(records):
     return "; ".join("%s %s -> %s" % (r["type"], r["name"], r["value"]) for r in records) or "none published yet"
 
 
-@retry
-def list_certificates(client, key_types):
-    paginator = client.get_paginator("list_certificates")
-    return paginator.paginate(Includes={"keyTypes": key_types}).build_full_result().get("CertificateSummaryList", [])
+class Certificate(AWSResource):
+    """A state is {"cert": DescribeCertificate's Certificate, "tags": dict}."""
 
+    kind = "certificate"
 
-class Certificate(object):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
+        super(Certificate, self).__init__(module)
         self.name = module.params["name"]
-        self.client = module.client("acm", retry_decorator=retry)
+        self.arn = None
+        self.importing = bool(module.params.get("certificate"))
+        self.replacing = None  # a dead requested certificate that a new request replaces
+        self.client = aws_client(module, "acm", extra_codes=RETRY_CODES)
         self.deadline = time.monotonic() + module.params["wait_timeout"]
 
+    def identity(self):
+        return self.name
+
     # -- calls -----------------------------------------------------------------------------------
-    def fail_aws(self, e, operation, arn=None):
-        self.module.fail_json_aws(e, msg="%s failed for certificate %s%s in %s" % (
-            operation, self.name, " (%s)" % arn if arn else "", self.module.region))
+    def about(self, arn):
+        """The certificate in messages: "certificate <name> (<arn>)"."""
+        return "%s%s" % (self.label(), " (%s)" % arn if arn else "")
+
+    def acm_call(self, fn, operation, arn=None, ignore=(), **params):
+        return aws_call(self.module, fn, operation, self.about(arn), ignore=ignore, **params)
 
     def key_types(self):
         try:
@@ -450,30 +461,25 @@ class Certificate(object):
     def list_tags(self, arn):
         """The tags of a certificate; None when it went away in the meantime."""
         try:
-            tags = self.client.list_tags_for_certificate(aws_retry=True, CertificateArn=arn).get("Tags", [])
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "ListTagsForCertificate", arn)
-        # ACM tags may have no value; boto3_tag_list_to_ansible_dict wants one.
-        return boto3_tag_list_to_ansible_dict([dict(tag, Value=tag.get("Value", "")) for tag in tags])
+            return TAG_READERS["acm"](self.client, arn)
+        except AWS_ERRORS as e:
+            if error_code(e) == "ResourceNotFoundException":
+                return None
+            fail_aws(self.module, e, "ListTagsForCertificate", self.about(arn))
 
     def describe(self, arn, missing_ok=False):
-        try:
-            return self.client.describe_certificate(aws_retry=True, CertificateArn=arn)["Certificate"]
-        except is_boto3_error_code("ResourceNotFoundException") as e:
-            if missing_ok:
-                return None
-            self.fail_aws(e, "DescribeCertificate", arn)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DescribeCertificate", arn)
+        ignore = ("ResourceNotFoundException",) if missing_ok else ()
+        reply = self.acm_call(self.client.describe_certificate, "DescribeCertificate", arn, ignore=ignore,
+                              CertificateArn=arn)
+        return reply["Certificate"] if reply else None
 
     def find(self):
         """The certificate whose Name tag is the name, and its tags; (None, {}) when there is none."""
         try:
-            summaries = list_certificates(self.client, self.key_types())
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ListCertificates")
+            summaries = paginate(self.client, "list_certificates", "CertificateSummaryList",
+                                 Includes={"keyTypes": self.key_types()})
+        except AWS_ERRORS as e:
+            fail_aws(self.module, e, "ListCertificates", self.label())
         found = []
         for summary in summaries:
             tags = self.list_tags(summary["CertificateArn"])
@@ -483,22 +489,34 @@ class Certificate(object):
             self.module.fail_json(
                 msg="%d certificates in %s are named %s: %s. Delete all but one (by ARN, for example with the "
                 "AWS CLI: aws acm delete-certificate --certificate-arn ...) or change their Name tags, then run again."
-                % (len(found), self.module.region, self.name, ", ".join(arn for arn, tags in found)),
+                % (len(found), self.region, self.name, ", ".join(arn for arn, tags in found)),
                 certificate_arns=[arn for arn, tags in found])
         if not found:
             return None, {}
         arn, tags = found[0]
         return self.describe(arn), tags
 
-    def delete(self, cert):
+    def read(self):
+        cert, tags = self.find()
+        if cert is None:
+            return None
+        self.arn = cert["CertificateArn"]
+        if self.params["state"] == "absent" and cert.get("InUseBy"):
+            self.fail_in_use(cert)  # in check mode too: the deletion would fail
+        return {"cert": cert, "tags": tags}
+
+    def settings(self, state):
+        return view(state["cert"], state["tags"])
+
+    def delete(self, state):
+        cert = state["cert"]
         try:
             self.client.delete_certificate(aws_retry=True, CertificateArn=cert["CertificateArn"])
-        except is_boto3_error_code("ResourceInUseException"):
-            self.fail_in_use(cert)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DeleteCertificate", cert["CertificateArn"])
+        except AWS_ERRORS as e:
+            if error_code(e) == "ResourceInUseException":
+                self.fail_in_use(cert)
+            if error_code(e) != "ResourceNotFoundException":
+                fail_aws(self.module, e, "DeleteCertificate", self.about(cert["CertificateArn"]))
 
     def fail_in_use(self, cert):
         users = cert.get("InUseBy") or []
@@ -512,26 +530,58 @@ class Certificate(object):
     def wanted_tags(self):
         return dict(self.params.get("tags") or {}, Name=self.name)
 
-    def sync_tags(self, arn, current):
-        """Bring the tags to the wanted set; (changed, tags after)."""
-        if self.params.get("tags") is None:
-            return False, current
-        to_set, to_unset = compare_aws_tags(current, self.wanted_tags(), purge_tags=self.params["purge_tags"])
-        after = dict((k, v) for k, v in current.items() if k not in to_unset)
-        after.update((k, to_text(v)) for k, v in to_set.items())
-        if not (to_set or to_unset):
-            return False, current
-        if not self.module.check_mode:
-            try:
-                if to_unset:
-                    self.client.remove_tags_from_certificate(
-                        aws_retry=True, CertificateArn=arn, Tags=[{"Key": key} for key in sorted(to_unset)])
-                if to_set:
-                    self.client.add_tags_to_certificate(
-                        aws_retry=True, CertificateArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_set))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail_aws(e, "Tagging", arn)
-        return True, after
+    def plan_tags(self, current):
+        return plan_tags(current, self.wanted_tags() if self.params.get("tags") is not None else None,
+                         self.params["purge_tags"])
+
+    # -- creating, changing ----------------------------------------------------------------------
+    def desired(self):
+        predicted = self.imported_view() if self.importing else self.requested_view()
+        return dict(predicted, arn=None, tags=self.wanted_tags())
+
+    def create(self):
+        if self.importing:
+            arn = self.import_certificate()
+            return {"cert": self.describe(arn), "tags": self.wanted_tags()}
+        arn = self.request_certificate(None)
+        return {"cert": self.wait_for_records(arn), "tags": self.wanted_tags()}
+
+    def plan(self, state):
+        cert, before = state["cert"], self.settings(state)
+        if not self.importing and cert.get("Status") in DEAD and not cert.get("InUseBy"):
+            self.replacing = cert  # of no use: a new request, whatever its settings were
+            return {"replace": [cert]}, dict(before, **dict(self.requested_view(), arn=None, tags=self.wanted_tags()))
+        writes, predicted = {}, {}
+        if self.importing:
+            self.check_importable(cert)
+            if not self.same_pem(cert["CertificateArn"]):
+                writes["reimport"] = [cert["CertificateArn"]]
+                predicted = self.imported_view()
+        else:
+            self.check_request_matches(cert)
+        tags = self.plan_tags(state["tags"])
+        writes["tags"] = tags if tags.changed else {}
+        return writes, dict(before, **dict(predicted, tags=dict(tags.after)))
+
+    def apply(self, state, writes):
+        if writes.get("replace"):
+            self.delete(state)
+            arn = self.request_certificate(self.replacing["CertificateArn"])
+            return {"cert": self.wait_for_records(arn), "tags": self.wanted_tags()}
+        cert, tags = state["cert"], state["tags"]
+        if writes.get("reimport"):
+            # A re-import keeps the certificate's tags (and its users): ACM takes no tags then
+            # ("You cannot apply tags when reimporting a certificate", ImportCertificate,
+            # https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html) and
+            # preserves "the AWS service associations of the original certificate" (ACM User Guide,
+            # "Reimport a certificate", https://docs.aws.amazon.com/acm/latest/userguide/import-reimport.html).
+            self.import_certificate(cert["CertificateArn"])
+        if writes["tags"]:
+            tags = apply_tags(self.module, self.client, "acm", cert["CertificateArn"], writes["tags"],
+                              self.about(cert["CertificateArn"]))
+        if writes.get("reimport"):
+            cert = self.describe(cert["CertificateArn"])
+        return {"cert": cert, "tags": tags}
 
     # -- import mode -----------------------------------------------------------------------------
     def import_certificate(self, arn=None):
@@ -545,10 +595,7 @@ class Certificate(object):
             request["CertificateArn"] = arn  # re-import in place; ACM refuses tags here
         else:
             request["Tags"] = ansible_dict_to_boto3_tag_list(self.wanted_tags())
-        try:
-            return self.client.import_certificate(aws_retry=True, **request)["CertificateArn"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ImportCertificate", arn)
+        return self.acm_call(self.client.import_certificate, "ImportCertificate", arn, **request)["CertificateArn"]
 
     def imported_view(self):
         """What the certificate will look like once imported (check mode's diff)."""
@@ -562,11 +609,16 @@ class Certificate(object):
             "serial": fields["serial"],
         }
 
+    def check_importable(self, cert):
+        if cert.get("Type") != "IMPORTED":
+            self.module.fail_json(
+                msg="certificate %s (%s) was not imported (its type is %s): it cannot be replaced by an imported "
+                "certificate. Give the imported certificate another name, or delete this one (state=absent, once "
+                "nothing uses it) and run again." % (self.name, cert["CertificateArn"], cert.get("Type")),
+                certificate_arn=cert["CertificateArn"])
+
     def same_pem(self, arn):
-        try:
-            held = self.client.get_certificate(aws_retry=True, CertificateArn=arn)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "GetCertificate", arn)
+        held = self.acm_call(self.client.get_certificate, "GetCertificate", arn, CertificateArn=arn)
         try:
             leaf = pem_certificates(held.get("Certificate"))
             chain = pem_certificates(held.get("CertificateChain"))
@@ -581,40 +633,20 @@ class Certificate(object):
             return chain == pem_certificates(self.params["certificate_chain"])
         return True
 
-    def present_imported(self, cert, tags):
-        """(changed, certificate, tags, what check mode predicts)"""
-        if cert is None:
-            predicted = dict(self.imported_view(), arn=None, tags=self.wanted_tags())
-            if self.module.check_mode:
-                return True, None, {}, predicted
-            arn = self.import_certificate()
-            return True, self.describe(arn), self.wanted_tags(), predicted
-        arn = cert["CertificateArn"]
-        if cert.get("Type") != "IMPORTED":
-            self.module.fail_json(
-                msg="certificate %s (%s) was not imported (its type is %s): it cannot be replaced by an imported "
-                "certificate. Give the imported certificate another name, or delete this one (state=absent, once "
-                "nothing uses it) and run again." % (self.name, arn, cert.get("Type")),
-                certificate_arn=arn)
-        changed, predicted = False, {}
-        if not self.same_pem(arn):
-            changed = True
-            predicted = self.imported_view()
-            if not self.module.check_mode:
-                # A re-import keeps the certificate's tags (and its users): ACM takes no tags then
-                # ("You cannot apply tags when reimporting a certificate", ImportCertificate,
-                # https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html) and
-                # preserves "the AWS service associations of the original certificate" (ACM User Guide,
-                # "Reimport a certificate", https://docs.aws.amazon.com/acm/latest/userguide/import-reimport.html).
-                self.import_certificate(arn)
-        tags_changed, tags = self.sync_tags(arn, tags)
-        if changed and not self.module.check_mode:
-            cert = self.describe(arn)
-        return changed or tags_changed, cert, tags, predicted
-
     # -- request mode ----------------------------------------------------------------------------
     def wanted_names(self):
         return set(n.lower() for n in self.params["subject_alternative_names"]) | {self.params["domain_name"].lower()}
+
+    def requested_view(self):
+        """What a requested certificate will look like (check mode's diff)."""
+        return {
+            "domain_name": self.params["domain_name"],
+            "subject_alternative_names": sorted(set(self.params["subject_alternative_names"])
+                                                | {self.params["domain_name"]}),
+            "status": "PENDING_VALIDATION",
+            "not_after": None,
+            "serial": None,
+        }
 
     def idempotency_token(self, replaced):
         """The same request (the same name and settings) gets the same token: a retried request
@@ -635,10 +667,7 @@ class Certificate(object):
         }
         if sans:
             request["SubjectAlternativeNames"] = sans
-        try:
-            return self.client.request_certificate(aws_retry=True, **request)["CertificateArn"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "RequestCertificate")
+        return self.acm_call(self.client.request_certificate, "RequestCertificate", **request)["CertificateArn"]
 
     def check_request_matches(self, cert):
         arn = cert["CertificateArn"]
@@ -665,128 +694,89 @@ class Certificate(object):
                 % (self.name, arn, "; ".join(differences)),
                 certificate_arn=arn, validation_records=validation_records(cert))
 
+    def wait(self, read, done, delay, on_timeout):
+        """poll_until against the module's deadline (wait_timeout from the start of the module)."""
+        return poll_until(self.module, read, done, self.deadline - time.monotonic(), delay=delay,
+                          sleep=time.sleep, clock=time.monotonic, on_timeout=on_timeout)
+
     def wait_for_records(self, arn, cert=None):
         """DescribeCertificate (after cert, when given) until ACM has published a DNS record for every name."""
-        missing_since = None
-        while True:
-            if cert is None:
-                cert = self.describe(arn, missing_ok=True)
-            now = time.monotonic()
-            if cert is not None and records_ready(cert):
-                return cert
-            if cert is None:
-                missing_since = now if missing_since is None else missing_since
-                if now - missing_since >= NOT_FOUND_GRACE_SECONDS:
+        given, missing_since = [cert] if cert is not None else [], []
+
+        def read():
+            found = given.pop() if given else self.describe(arn, missing_ok=True)
+            if found is None:
+                now = time.monotonic()
+                missing_since[:] = missing_since or [now]
+                if now - missing_since[0] >= NOT_FOUND_GRACE_SECONDS:
                     self.module.fail_json(
                         msg="ACM answered the request of certificate %s with %s, which does not exist. A request "
                         "with the same settings less than an hour ago returns the certificate of that request; "
                         "if it was deleted since, wait an hour or change the name." % (self.name, arn),
                         certificate_arn=arn)
-            if now >= self.deadline:
-                self.module.fail_json(
-                    msg="timed out after %d s waiting for ACM to publish the DNS validation records of certificate "
-                    "%s (%s)" % (self.params["wait_timeout"], self.name, arn),
-                    certificate_arn=arn, validation_records=validation_records(cert))
-            time.sleep(max(0, min(RECORDS_POLL_SECONDS, self.deadline - now)))
-            cert = None
+            return found
+
+        def timed_out(found):
+            self.module.fail_json(
+                msg="timed out after %d s waiting for ACM to publish the DNS validation records of certificate "
+                "%s (%s)" % (self.params["wait_timeout"], self.name, arn),
+                certificate_arn=arn, validation_records=validation_records(found))
+
+        return self.wait(read, lambda found: found is not None and records_ready(found), RECORDS_POLL_SECONDS,
+                         timed_out)
 
     def wait_issued(self, cert):
-        arn = cert["CertificateArn"]
-        while True:
-            status = cert.get("Status")
-            if status == "ISSUED":
-                return cert
-            records = validation_records(cert)
+        arn, given = cert["CertificateArn"], [cert]
+
+        def read():
+            found = given.pop() if given else self.describe(arn)
+            status = found.get("Status")
             if status in HOPELESS:
                 self.module.fail_json(
                     msg="certificate %s (%s) is %s%s; it will not be issued."
-                    % (self.name, arn, status, " (%s)" % cert["FailureReason"] if cert.get("FailureReason") else ""),
-                    certificate_arn=arn, status=status, validation_records=records)
-            now = time.monotonic()
-            if now >= self.deadline:
-                self.module.fail_json(
-                    msg="timed out after %d s waiting for certificate %s (%s) to be ISSUED: its status is %s. These "
-                    "DNS records must exist for ACM to validate it: %s"
-                    % (self.params["wait_timeout"], self.name, arn, status, describe_records(records)),
-                    certificate_arn=arn, status=status, validation_records=records)
-            time.sleep(max(0, min(ISSUED_POLL_SECONDS, self.deadline - now)))
-            cert = self.describe(arn)
+                    % (self.name, arn, status, " (%s)" % found["FailureReason"] if found.get("FailureReason") else ""),
+                    certificate_arn=arn, status=status, validation_records=validation_records(found))
+            return found
 
-    def present_requested(self, cert, tags):
-        """(changed, certificate, tags, what check mode predicts)"""
-        replaced = None
-        if cert is not None and cert.get("Status") in DEAD and not cert.get("InUseBy"):
-            replaced = cert  # of no use: a new request, whatever its settings were
-        elif cert is not None:
-            self.check_request_matches(cert)
-        changed = False
-        if cert is None or replaced:
-            changed = True
-            predicted = {
-                "arn": None,
-                "domain_name": self.params["domain_name"],
-                "subject_alternative_names": sorted(set(self.params["subject_alternative_names"])
-                                                    | {self.params["domain_name"]}),
-                "status": "PENDING_VALIDATION",
-                "not_after": None,
-                "serial": None,
-                "tags": self.wanted_tags(),
-            }
-            if self.module.check_mode:
-                return True, None, {}, predicted
-            if replaced:
-                self.delete(replaced)
-            arn = self.request_certificate(replaced and replaced["CertificateArn"])
-            cert, tags = self.wait_for_records(arn), self.wanted_tags()
-        else:
-            predicted = {}
-            changed, tags = self.sync_tags(cert["CertificateArn"], tags)
-            if cert.get("Status") == "PENDING_VALIDATION" and not records_ready(cert):
-                cert = self.wait_for_records(cert["CertificateArn"], cert)
+        def timed_out(found):
+            records, status = validation_records(found), found.get("Status")
+            self.module.fail_json(
+                msg="timed out after %d s waiting for certificate %s (%s) to be ISSUED: its status is %s. These "
+                "DNS records must exist for ACM to validate it: %s"
+                % (self.params["wait_timeout"], self.name, arn, status, describe_records(records)),
+                certificate_arn=arn, status=status, validation_records=records)
+
+        return self.wait(read, lambda found: found.get("Status") == "ISSUED", ISSUED_POLL_SECONDS, timed_out)
+
+    def settle(self, cert):
+        """A requested certificate after any run: its records published, ISSUED with wait, or a warning."""
+        if cert.get("Status") == "PENDING_VALIDATION" and not records_ready(cert):
+            cert = self.wait_for_records(cert["CertificateArn"], cert)
         if self.params["wait"]:
-            cert = self.wait_issued(cert)
-        elif cert.get("Status") in HOPELESS + ("INACTIVE",):
+            return self.wait_issued(cert)
+        if cert.get("Status") in HOPELESS + ("INACTIVE",):
             self.module.warn("certificate %s (%s) is %s%s" % (
                 self.name, cert["CertificateArn"], cert["Status"],
                 ", in use by " + ", ".join(cert["InUseBy"]) if cert.get("InUseBy") else ""))
-        return changed, cert, tags, predicted
+        return cert
 
-    # -- entry points ----------------------------------------------------------------------------
-    def result(self, changed, before, cert, tags, after):
-        out = {"changed": changed, "diff": {"before": before, "after": after}, "certificate": {},
-               "certificate_arn": None, "validation_records": []}
-        if cert:
-            out["certificate"] = camel_dict_to_snake_dict(cert)
-            out["certificate"]["tags"] = dict(tags)
+    # -- result ----------------------------------------------------------------------------------
+    def result(self, changed, state, before, after):
+        if self.params["state"] == "absent" or (self.replacing and self.module.check_mode):
+            state = None  # deleted, or (check mode) to be replaced
+        if state is not None and not self.importing:
+            state = dict(state, cert=self.settle(state["cert"]))
+            if not (changed and self.module.check_mode):
+                after = self.settings(state)
+        out = {"changed": changed, "diff": diff(before or {}, after), "certificate": {}, "certificate_arn": None,
+               "validation_records": []}
+        if state is not None:
+            cert = state["cert"]
+            out["certificate"] = snake(cert, keep=())
+            out["certificate"]["tags"] = dict(state["tags"])
             out["certificate_arn"] = cert["CertificateArn"]
             out["validation_records"] = validation_records(cert)
         return out
-
-    def present(self):
-        cert, tags = self.find()
-        before = view(cert, tags)
-        if self.params.get("certificate"):
-            changed, cert, tags, predicted = self.present_imported(cert, tags)
-        else:
-            changed, cert, tags, predicted = self.present_requested(cert, tags)
-        if self.module.check_mode and changed:
-            after = dict(before, **predicted)
-            if cert is not None:
-                after["tags"] = dict(tags)
-        else:
-            after = view(cert, tags)
-        return self.result(changed, before, cert, tags, after)
-
-    def absent(self):
-        cert, tags = self.find()
-        before = view(cert, tags)
-        if cert is None:
-            return self.result(False, before, None, {}, {})
-        if cert.get("InUseBy"):
-            self.fail_in_use(cert)
-        if not self.module.check_mode:
-            self.delete(cert)
-        return self.result(True, before, None, {}, {})
 
 
 def validate(module):
@@ -861,9 +851,7 @@ def main():
     validate(module)
     if not module.region:
         module.fail_json(msg="region is required")
-    certificate = Certificate(module)
-    result = certificate.present() if module.params["state"] == "present" else certificate.absent()
-    module.exit_json(**result)
+    run(module, Certificate)
 
 
 if __name__ == "__main__":
