@@ -248,28 +248,31 @@ permission:
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-# EventBridge throttles with ThrottlingException (not in AWSRetry's list), fails now and then with
-# InternalException, and asks the later of two writers on the same rule to try again.
-EVENTS_CODES = ["ThrottlingException", "InternalException", "ConcurrentModificationException"]
-retry_events = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=EVENTS_CODES)
-# Right after PutRule created the rule, a rule that is not visible yet is waited for.
-NEW_RULE_CODES = EVENTS_CODES + ["ResourceNotFoundException"]
-retry_new_rule = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=NEW_RULE_CODES)
-# Lambda answers ResourceConflictException while another change of the function is in progress.
-retry_lambda = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=["ResourceConflictException"])
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
+
+# EventBridge throttles with ThrottlingException and asks the later of two writers on the same rule to try
+# again (ConcurrentModificationException), both among the shared client's throttle codes; it also fails now
+# and then with InternalException, "This exception occurs due to unexpected causes" (EventBridge API
+# reference, Common errors of PutRule/PutTargets,
+# https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html), tried again as well.
+EVENTS_CODES = ("InternalException",)
+# Lambda answers ResourceConflictException, "The resource already exists, or another operation is in
+# progress" (AddPermission - AWS Lambda, https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html),
+# while another change of the function is in progress.
+LAMBDA_CODES = ("ResourceConflictException",)
 
 RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 TARGET_ID = RULE_NAME
@@ -312,12 +315,6 @@ def schedule_problem(expression):
     return "it must be rate(<value> <unit>) or cron(<six fields>)"
 
 
-@retry_events
-def list_targets(client, name, bus):
-    paginator = client.get_paginator("list_targets_by_rule")
-    return paginator.paginate(Rule=name, EventBusName=bus).build_full_result().get("Targets", [])
-
-
 def as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -357,54 +354,44 @@ def rule_settings(rule, targets, statement, tags):
 
 
 def targets_result(targets):
-    return [
-        camel_dict_to_snake_dict(target, ignore_list=["InputPathsMap"])
-        for target in sorted(targets, key=lambda target: target["Id"])
-    ]
+    return [snake(target, keep=["InputPathsMap"]) for target in sorted(targets, key=lambda target: target["Id"])]
 
 
-class Schedule(object):
+class Schedule(AWSResource):
+    """The rule, its targets and tags, and the function's statement statement_id.
+
+    The state read is {rule, arn, targets, tags, statement, function_arn}; with state=present it is read
+    even without a rule (the statement may be there), so creating the rule is an apply like any change.
+    """
+
+    kind = "EventBridge rule"
+
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
+        super(Schedule, self).__init__(module)
         self.name = module.params["name"]
         self.bus = module.params["event_bus_name"]
         self.statement_id = module.params["statement_id"] or "%s-invoke" % self.name
         self.function_arn = module.params["function_arn"]
-        self.events = module.client("events", retry_decorator=retry_events)
-        self.new_events = module.client("events", retry_decorator=retry_new_rule)
-        self.lambda_ = module.client("lambda", retry_decorator=retry_lambda)
-        self.rule_arn = None
+        self.events = aws_client(module, "events", extra_codes=EVENTS_CODES)
+        self.lambda_ = aws_client(module, "lambda", extra_codes=LAMBDA_CODES)
 
     # -- calls -----------------------------------------------------------------------------------
-    def fail_aws(self, e, operation, what=None):
-        self.module.fail_json_aws(
-            e, msg="%s failed for %s in %s" % (operation, what or "EventBridge rule %s" % self.name, self.module.region)
-        )
-
     def describe_rule(self):
         """The rule as DescribeRule returns it; None when there is none."""
-        try:
-            rule = self.events.describe_rule(aws_retry=True, Name=self.name, EventBusName=self.bus)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DescribeRule")
-        rule.pop("ResponseMetadata", None)
+        rule = self.call(self.events.describe_rule, "DescribeRule", ignore=("ResourceNotFoundException",),
+                         Name=self.name, EventBusName=self.bus)
+        if rule is not None:
+            rule.pop("ResponseMetadata", None)
         return rule
 
     def list_targets(self):
         try:
-            return list_targets(self.events, self.name, self.bus)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            return paginate(self.events, "list_targets_by_rule", "Targets", Rule=self.name, EventBusName=self.bus)
+        except AWS_ERRORS as e:
             self.fail_aws(e, "ListTargetsByRule")
 
     def list_tags(self, arn):
-        try:
-            tags = self.events.list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags", [])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ListTagsForResource")
-        return boto3_tag_list_to_ansible_dict(tags)
+        return read_tags(self.module, self.events, "events", arn, self.label())
 
     def put_rule(self, create):
         request = {
@@ -416,10 +403,7 @@ class Schedule(object):
         }
         if create and self.params["tags"]:
             request["Tags"] = ansible_dict_to_boto3_tag_list(dict(sorted(self.params["tags"].items())))
-        try:
-            return self.events.put_rule(aws_retry=True, **request)["RuleArn"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "PutRule")
+        return self.call(self.events.put_rule, "PutRule", **request)["RuleArn"]
 
     def check_entries(self, response, operation):
         if response.get("FailedEntryCount"):
@@ -429,74 +413,49 @@ class Schedule(object):
             )
 
     def put_target(self, target):
-        try:
-            response = self.events.put_targets(aws_retry=True, Rule=self.name, EventBusName=self.bus, Targets=[target])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "PutTargets")
+        response = self.call(self.events.put_targets, "PutTargets", Rule=self.name, EventBusName=self.bus,
+                             Targets=[target])
         self.check_entries(response, "PutTargets")
 
     def remove_targets(self, ids):
-        try:
-            response = self.events.remove_targets(aws_retry=True, Rule=self.name, EventBusName=self.bus, Ids=ids)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "RemoveTargets")
+        response = self.call(self.events.remove_targets, "RemoveTargets", Rule=self.name, EventBusName=self.bus,
+                             Ids=ids)
         self.check_entries(response, "RemoveTargets")
 
-    def update_tags(self, arn, to_set, to_unset):
-        try:
-            # Untag first, so the rule never holds more tags than it will in the end; keys sorted, so
-            # the requests are the same from run to run.
-            if to_unset:
-                self.events.untag_resource(aws_retry=True, ResourceARN=arn, TagKeys=sorted(to_unset))
-            if to_set:
-                tags = ansible_dict_to_boto3_tag_list(dict(sorted(to_set.items())))
-                self.events.tag_resource(aws_retry=True, ResourceARN=arn, Tags=tags)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "Tagging")
-
     def delete_rule(self):
-        try:
-            self.events.delete_rule(aws_retry=True, Name=self.name, EventBusName=self.bus)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            pass  # gone meanwhile
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DeleteRule")
+        self.call(self.events.delete_rule, "DeleteRule", ignore=("ResourceNotFoundException",), Name=self.name,
+                  EventBusName=self.bus)
 
     def get_statement(self, function_arn):
         """The statement statement_id of the function's policy; None without one (or without function)."""
-        try:
-            policy = self.lambda_.get_policy(aws_retry=True, FunctionName=function_arn)["Policy"]
-        except is_boto3_error_code("ResourceNotFoundException"):
+        reply = aws_call(self.module, self.lambda_.get_policy, "GetPolicy", "Lambda function %s" % function_arn,
+                         ignore=("ResourceNotFoundException",), FunctionName=function_arn)
+        if reply is None:
             return None  # no policy, or no function
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "GetPolicy", "Lambda function %s" % function_arn)
-        for statement in as_list(json.loads(policy).get("Statement", [])):
+        for statement in as_list(json.loads(reply["Policy"]).get("Statement", [])):
             if isinstance(statement, dict) and statement.get("Sid") == self.statement_id:
                 return statement
         return None
 
     def add_permission(self, rule_arn):
-        try:
-            statement = self.lambda_.add_permission(
-                aws_retry=True,
-                FunctionName=self.function_arn,
-                StatementId=self.statement_id,
-                Action=ACTION,
-                Principal=PRINCIPAL,
-                SourceArn=rule_arn,
-                SourceAccount=rule_arn.split(":")[4],
-            )["Statement"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "AddPermission (%s)" % self.statement_id, "Lambda function %s" % self.function_arn)
+        statement = aws_call(
+            self.module,
+            self.lambda_.add_permission,
+            "AddPermission (%s)" % self.statement_id,
+            "Lambda function %s" % self.function_arn,
+            FunctionName=self.function_arn,
+            StatementId=self.statement_id,
+            Action=ACTION,
+            Principal=PRINCIPAL,
+            SourceArn=rule_arn,
+            SourceAccount=rule_arn.split(":")[4],
+        )["Statement"]
         return json.loads(statement)
 
     def remove_permission(self, function_arn):
-        try:
-            self.lambda_.remove_permission(aws_retry=True, FunctionName=function_arn, StatementId=self.statement_id)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            pass  # gone meanwhile
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "RemovePermission (%s)" % self.statement_id, "Lambda function %s" % function_arn)
+        aws_call(self.module, self.lambda_.remove_permission, "RemovePermission (%s)" % self.statement_id,
+                 "Lambda function %s" % function_arn, ignore=("ResourceNotFoundException",),
+                 FunctionName=function_arn, StatementId=self.statement_id)
 
     # -- comparisons -----------------------------------------------------------------------------
     def predicted_arn(self):
@@ -557,27 +516,6 @@ class Schedule(object):
             return False, False, statement
         return statement is not None, True, self.wanted_statement(rule_arn)
 
-    # -- states ----------------------------------------------------------------------------------
-    def read(self):
-        rule = self.describe_rule()
-        if rule is None:
-            return None, [], {}
-        return rule, self.list_targets(), self.list_tags(rule["Arn"])
-
-    def result(self, changed, rule, targets, statement, tags, before, after, rule_arn=None):
-        rule_dict = {}
-        if rule:
-            rule_dict = camel_dict_to_snake_dict(rule)
-            rule_dict["tags"] = tags
-        return dict(
-            changed=changed,
-            rule_arn=rule_arn or (rule or {}).get("Arn", ""),
-            rule=rule_dict,
-            targets=targets_result(targets),
-            permission=statement or {},
-            diff=dict(before=before, after=after),
-        )
-
     def refuse_foreign(self, rule):
         if rule.get("ManagedBy"):
             self.module.fail_json(
@@ -589,95 +527,112 @@ class Schedule(object):
                 "module; choose another name" % self.name
             )
 
-    def present(self):
-        rule, targets, tags = self.read()
-        statement = self.get_statement(self.function_arn)
+    # -- the resource ----------------------------------------------------------------------------
+    def read(self):
+        rule = self.describe_rule()
+        targets, tags = ([], {}) if rule is None else (self.list_targets(), self.list_tags(rule["Arn"]))
+        function_arn = self.function_arn
+        if function_arn is None:  # state=absent without function_arn: the function of our target
+            ours = [t["Arn"] for t in targets if t["Id"] == self.params["target_id"] and FUNCTION_ARN.match(t["Arn"])]
+            function_arn = ours[0] if ours else None
+        statement = self.get_statement(function_arn) if function_arn else None
+        if rule is None and statement is None and self.params["state"] == "absent":
+            return None
+        return dict(rule=rule, arn=rule["Arn"] if rule else None, targets=targets, tags=tags, statement=statement,
+                    function_arn=function_arn)
+
+    def settings(self, state):
+        return rule_settings(state["rule"], state["targets"], state["statement"], state["tags"])
+
+    def plan(self, state):
+        rule = state["rule"]
         if rule is not None:
             self.refuse_foreign(rule)
-        rule_arn = rule["Arn"] if rule else self.predicted_arn()
-        state = "ENABLED" if self.params["enabled"] else "DISABLED"
-
-        put_rule = rule is None or self.rule_differs(rule)
-        remove_permission, add_permission, after_statement = self.plan_permission(statement, rule_arn)
+        rule_arn = state["arn"] or self.predicted_arn()
+        remove_permission, add_permission, after_statement = self.plan_permission(state["statement"], rule_arn)
         wanted = self.wanted_target()
-        ours = [target for target in targets if target["Id"] == wanted["Id"]]
-        put_target = not self.target_matches(ours[0] if ours else None, wanted)
-        strays = sorted(target["Id"] for target in targets if target["Id"] != wanted["Id"])
-        to_set, to_unset = {}, []
-        after_tags = tags
-        if self.params["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(tags, self.params["tags"], purge_tags=self.params["purge_tags"])
-            after_tags = dict((key, value) for key, value in tags.items() if key not in to_unset)
-            after_tags.update((key, str(value)) for key, value in to_set.items())
-
-        before = rule_settings(rule, targets, statement, tags)
+        ours = [target for target in state["targets"] if target["Id"] == wanted["Id"]]
+        tags = plan_tags(state["tags"], self.params["tags"], purge=self.params["purge_tags"])
+        writes = {
+            "rule": [rule_arn] if rule is None or self.rule_differs(rule) else [],
+            "remove_permission": [self.statement_id] if remove_permission else [],
+            "add_permission": [after_statement] if add_permission else [],
+            "strays": sorted(target["Id"] for target in state["targets"] if target["Id"] != wanted["Id"]),
+            "target": [] if self.target_matches(ours[0] if ours else None, wanted) else [wanted],
+            "tags": tags if tags.changed else None,
+        }
         after = {
             "schedule_expression": self.params["schedule_expression"],
             "description": self.params["description"],
-            "state": state,
+            "state": "ENABLED" if self.params["enabled"] else "DISABLED",
             "targets": targets_result([wanted]),
             "permission": after_statement,
-            "tags": after_tags,
+            "tags": tags.after,
         }
-        changed = any([put_rule, remove_permission, add_permission, put_target, strays, to_set, to_unset])
-        if not changed or self.module.check_mode:
-            result = self.result(changed, rule, targets, statement, tags, before, after, rule_arn)
-            if rule is None:
-                result["msg"] = (
-                    "check mode: rule %s would be created; its ARN %s is predicted from the partition and account "
-                    "of function_arn and the region" % (self.name, rule_arn)
-                )
-            return result
+        return writes, after
 
-        created = rule is None
-        if put_rule:
+    def apply(self, state, writes):
+        """The writes in order: rule, permission, targets (strays first), tags; then reads what changed."""
+        created = state["rule"] is None
+        rule_arn, statement = state["arn"], state["statement"]
+        remove_permission, add_permission = bool(writes["remove_permission"]), bool(writes["add_permission"])
+        if writes["rule"]:
             rule_arn = self.put_rule(create=created)
             if created:
                 # From now on the rule exists: a ResourceNotFoundException (it is not visible yet) is
                 # tried again. The permission is compared again with the ARN EventBridge gave the rule.
-                self.events = self.new_events
-                remove_permission, add_permission, after_statement = self.plan_permission(statement, rule_arn)
+                self.events = aws_client(self.module, "events", just_created=True, extra_codes=EVENTS_CODES)
+                remove_permission, add_permission, _after = self.plan_permission(statement, rule_arn)
         if remove_permission:
             self.remove_permission(self.function_arn)
         if add_permission:
             statement = self.add_permission(rule_arn)
-        if strays:
-            self.remove_targets(strays)
-        if put_target:
-            self.put_target(wanted)
-        if not created and (to_set or to_unset):
-            self.update_tags(rule_arn, to_set, to_unset)
+        if writes["strays"]:
+            self.remove_targets(writes["strays"])
+        if writes["target"]:
+            self.put_target(writes["target"][0])
+        if not created and writes["tags"]:
+            apply_tags(self.module, self.events, "events", rule_arn, writes["tags"], self.label())
 
         # What changed is read again, to report it as AWS describes it.
-        if put_rule:
-            rule = self.describe_rule() or rule
-        if put_target or strays:
-            targets = self.list_targets()
-        if created or to_set or to_unset:
-            tags = self.list_tags(rule_arn)
-        result = self.result(True, rule, targets, statement, tags, before, None, rule_arn)
-        result["diff"]["after"] = rule_settings(rule, targets, statement, tags)
-        return result
+        final = dict(state, arn=rule_arn, statement=statement)
+        if writes["rule"]:
+            final["rule"] = self.describe_rule() or state["rule"]
+        if writes["target"] or writes["strays"]:
+            final["targets"] = self.list_targets()
+        if created or writes["tags"]:
+            final["tags"] = self.list_tags(rule_arn)
+        return final
 
-    def absent(self):
-        rule, targets, tags = self.read()
-        function_arn = self.function_arn
-        if function_arn is None:
-            ours = [t["Arn"] for t in targets if t["Id"] == self.params["target_id"] and FUNCTION_ARN.match(t["Arn"])]
-            function_arn = ours[0] if ours else None
-        statement = self.get_statement(function_arn) if function_arn else None
-        before = rule_settings(rule, targets, statement, tags)
-        after = rule_settings(None, [], None, {})
-        changed = rule is not None or statement is not None
-        if not changed or self.module.check_mode:
-            return self.result(changed, rule, targets, statement, tags, before, after)
-        if targets:
-            self.remove_targets(sorted(target["Id"] for target in targets))
-        if rule is not None:
+    def delete(self, state):
+        if state["targets"]:
+            self.remove_targets(sorted(target["Id"] for target in state["targets"]))
+        if state["rule"] is not None:
             self.delete_rule()
-        if statement is not None:
-            self.remove_permission(function_arn)
-        return self.result(True, None, [], None, {}, before, after)
+        if state["statement"] is not None:
+            self.remove_permission(state["function_arn"])
+
+    def result(self, changed, state, before, after):
+        state = state or dict(rule=None, arn=None, targets=[], tags={}, statement=None)
+        present = self.params["state"] == "present"
+        rule_dict = {}
+        if state["rule"]:
+            rule_dict = snake(state["rule"], keep=())
+            rule_dict["tags"] = state["tags"]
+        result = dict(
+            changed=changed,
+            rule_arn=state["arn"] or (self.predicted_arn() if present else ""),
+            rule=rule_dict,
+            targets=targets_result(state["targets"]),
+            permission=state["statement"] or {},
+            diff=diff(before or rule_settings(None, [], None, {}), after or rule_settings(None, [], None, {})),
+        )
+        if present and state["rule"] is None and self.module.check_mode:
+            result["msg"] = (
+                "check mode: rule %s would be created; its ARN %s is predicted from the partition and account "
+                "of function_arn and the region" % (self.name, result["rule_arn"])
+            )
+        return result
 
 
 def validate(module):
@@ -750,9 +705,7 @@ def main():
         supports_check_mode=True,
     )
     validate(module)
-    schedule = Schedule(module)
-    result = schedule.present() if module.params["state"] == "present" else schedule.absent()
-    module.exit_json(**result)
+    run(module, Schedule)
 
 
 if __name__ == "__main__":
