@@ -63,6 +63,17 @@ def _sorted(tags):
     return dict(sorted(tags.items()))
 
 
+def _key_list(keys):
+    return [{"Key": key} for key in keys]
+
+
+def _tag_dict(tags):
+    # An ACM tag may have no value ("The tag value is optional", AddTagsToCertificate,
+    # https://docs.aws.amazon.com/acm/latest/APIReference/API_AddTagsToCertificate.html);
+    # boto3_tag_list_to_ansible_dict wants one.
+    return boto3_tag_list_to_ansible_dict([dict(tag, Value=tag.get("Value", "")) for tag in tags or []])
+
+
 def _route53_id(resource):
     if isinstance(resource, (tuple, list)):
         return resource[0], resource[1]
@@ -70,60 +81,22 @@ def _route53_id(resource):
     return resource_type, resource_id
 
 
-# Each tagger: untag first, then tag; keys sorted. (client, resource, to_set, to_unset)
-def _tag_sns(client, arn, to_set, to_unset):
-    if to_unset:
-        client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=sorted(to_unset))
-    if to_set:
-        client.tag_resource(aws_retry=True, ResourceArn=arn, Tags=_tag_list(to_set))
+def _tagger(untag, tag, target, keys="TagKeys", tags="Tags", keys_as=list, tags_as=_tag_list, many=False):
+    """A tagger of an API whose calls name the resource by `target` (a list of one with `many`):
+    ``untag(target, keys=keys_as(sorted keys))`` first, then ``tag(target, tags=tags_as(tags))``."""
 
+    def apply(client, resource, to_set, to_unset):
+        named = {target: [resource] if many else resource}
+        if to_unset:
+            params = dict(named)
+            params[keys] = keys_as(sorted(to_unset))
+            getattr(client, untag)(aws_retry=True, **params)
+        if to_set:
+            params = dict(named)
+            params[tags] = tags_as(to_set)
+            getattr(client, tag)(aws_retry=True, **params)
 
-def _tag_lambda(client, arn, to_set, to_unset):
-    if to_unset:
-        client.untag_resource(aws_retry=True, Resource=arn, TagKeys=sorted(to_unset))
-    if to_set:
-        client.tag_resource(aws_retry=True, Resource=arn, Tags=_sorted(to_set))
-
-
-def _tag_arn_list(client, arn, to_set, to_unset):
-    """CloudWatch and EventBridge: ResourceARN, Tags as a Key/Value list."""
-    if to_unset:
-        client.untag_resource(aws_retry=True, ResourceARN=arn, TagKeys=sorted(to_unset))
-    if to_set:
-        client.tag_resource(aws_retry=True, ResourceARN=arn, Tags=_tag_list(to_set))
-
-
-def _tag_elbv2(client, arn, to_set, to_unset):
-    if to_unset:
-        client.remove_tags(aws_retry=True, ResourceArns=[arn], TagKeys=sorted(to_unset))
-    if to_set:
-        client.add_tags(aws_retry=True, ResourceArns=[arn], Tags=_tag_list(to_set))
-
-
-def _tag_acm(client, arn, to_set, to_unset):
-    # RemoveTagsFromCertificate takes Key (and optionally Value) pairs: a Key alone removes the tag
-    # whatever its value.
-    if to_unset:
-        client.remove_tags_from_certificate(
-            aws_retry=True, CertificateArn=arn, Tags=[{"Key": key} for key in sorted(to_unset)]
-        )
-    if to_set:
-        client.add_tags_to_certificate(aws_retry=True, CertificateArn=arn, Tags=_tag_list(to_set))
-
-
-def _tag_dynamodb(client, arn, to_set, to_unset):
-    if to_unset:
-        client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=sorted(to_unset))
-    if to_set:
-        client.tag_resource(aws_retry=True, ResourceArn=arn, Tags=_tag_list(to_set))
-
-
-def _tag_logs(client, arn, to_set, to_unset):
-    # The log group's ARN without the ":*" that DescribeLogGroups appends to its "arn".
-    if to_unset:
-        client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=sorted(to_unset))
-    if to_set:
-        client.tag_resource(aws_retry=True, resourceArn=arn, tags=_sorted(to_set))
+    return apply
 
 
 # ChangeTagsForResource takes at most 10 AddTags and 10 RemoveTagKeys a request ("ChangeTagsForResource -
@@ -137,92 +110,80 @@ def _chunks(items, size):
 
 def _tag_route53(client, resource, to_set, to_unset):
     resource_type, resource_id = _route53_id(resource)
+    named = {"ResourceType": resource_type, "ResourceId": resource_id}
     for keys in _chunks(sorted(to_unset), ROUTE53_TAG_CHUNK):
-        client.change_tags_for_resource(
-            aws_retry=True, ResourceType=resource_type, ResourceId=resource_id, RemoveTagKeys=keys
-        )
+        client.change_tags_for_resource(aws_retry=True, RemoveTagKeys=keys, **named)
     for tags in _chunks(_tag_list(to_set), ROUTE53_TAG_CHUNK):
-        client.change_tags_for_resource(
-            aws_retry=True, ResourceType=resource_type, ResourceId=resource_id, AddTags=tags
-        )
+        client.change_tags_for_resource(aws_retry=True, AddTags=tags, **named)
 
 
-def _tag_ec2(client, resource_id, to_set, to_unset):
-    if to_unset:
-        client.delete_tags(aws_retry=True, Resources=[resource_id], Tags=[{"Key": key} for key in sorted(to_unset)])
-    if to_set:
-        client.create_tags(aws_retry=True, Resources=[resource_id], Tags=_tag_list(to_set))
-
-
+# Each tagger: (client, resource, to_set, to_unset); untag first, then tag; keys sorted.
 TAGGERS = {
-    "sns": _tag_sns,
-    "lambda": _tag_lambda,
-    "cloudwatch": _tag_arn_list,
-    "elbv2": _tag_elbv2,
-    "acm": _tag_acm,
-    "dynamodb": _tag_dynamodb,
-    "logs": _tag_logs,
-    "events": _tag_arn_list,
+    "sns": _tagger("untag_resource", "tag_resource", "ResourceArn"),
+    "lambda": _tagger("untag_resource", "tag_resource", "Resource", tags_as=_sorted),
+    "cloudwatch": _tagger("untag_resource", "tag_resource", "ResourceARN"),
+    "elbv2": _tagger("remove_tags", "add_tags", "ResourceArns", many=True),
+    # RemoveTagsFromCertificate takes Key (and optionally Value) pairs: a Key alone removes the tag
+    # whatever its value.
+    "acm": _tagger(
+        "remove_tags_from_certificate", "add_tags_to_certificate", "CertificateArn", "Tags", keys_as=_key_list
+    ),
+    "dynamodb": _tagger("untag_resource", "tag_resource", "ResourceArn"),
+    # The log group's ARN without the ":*" that DescribeLogGroups appends to its "arn".
+    "logs": _tagger("untag_resource", "tag_resource", "resourceArn", "tagKeys", "tags", tags_as=_sorted),
+    "events": _tagger("untag_resource", "tag_resource", "ResourceARN"),
     "route53": _tag_route53,
-    "ec2": _tag_ec2,
+    "ec2": _tagger("delete_tags", "create_tags", "Resources", "Tags", keys_as=_key_list, many=True),
 }
 
 
-def _read_sns(client, arn):
-    reply = client.list_tags_for_resource(aws_retry=True, ResourceArn=arn)
-    return boto3_tag_list_to_ansible_dict(reply.get("Tags", []))
+def _reader(operation, target, path=("Tags",), as_list=True, many=False, pages=False):
+    """A reader: ``operation(target=resource)``, the tags at `path` of the reply (a Key/Value list
+    unless not `as_list`); with `pages`, every page (client.paginate)."""
 
+    def read(client, resource):
+        params = {target: [resource] if many else resource}
+        if pages:
+            found = paginate(client, operation, path[0], **params)
+        else:
+            found = getattr(client, operation)(aws_retry=True, **params)
+            for key in path:
+                found = found[key] if isinstance(key, int) else (found or {}).get(key)
+                if found is None:
+                    break
+        if as_list:
+            return _tag_dict(found)
+        return dict(found or {})
 
-def _read_lambda(client, arn):
-    return dict(client.list_tags(aws_retry=True, Resource=arn).get("Tags") or {})
-
-
-def _read_arn_list(client, arn):
-    reply = client.list_tags_for_resource(aws_retry=True, ResourceARN=arn)
-    return boto3_tag_list_to_ansible_dict(reply.get("Tags", []))
-
-
-def _read_elbv2(client, arn):
-    described = client.describe_tags(aws_retry=True, ResourceArns=[arn]).get("TagDescriptions", [])
-    return boto3_tag_list_to_ansible_dict(described[0].get("Tags", []) if described else [])
-
-
-def _read_acm(client, arn):
-    reply = client.list_tags_for_certificate(aws_retry=True, CertificateArn=arn)
-    # An ACM tag may have no value ("The tag value is optional", AddTagsToCertificate,
-    # https://docs.aws.amazon.com/acm/latest/APIReference/API_AddTagsToCertificate.html);
-    # boto3_tag_list_to_ansible_dict wants one.
-    return boto3_tag_list_to_ansible_dict([dict(tag, Value=tag.get("Value", "")) for tag in reply.get("Tags", [])])
-
-
-def _read_dynamodb(client, arn):
-    return boto3_tag_list_to_ansible_dict(paginate(client, "list_tags_of_resource", "Tags", ResourceArn=arn))
-
-
-def _read_logs(client, arn):
-    return dict(client.list_tags_for_resource(aws_retry=True, resourceArn=arn).get("tags") or {})
+    return read
 
 
 def _read_route53(client, resource):
     resource_type, resource_id = _route53_id(resource)
     reply = client.list_tags_for_resource(aws_retry=True, ResourceType=resource_type, ResourceId=resource_id)
-    return boto3_tag_list_to_ansible_dict(reply.get("ResourceTagSet", {}).get("Tags", []))
+    return _tag_dict(reply.get("ResourceTagSet", {}).get("Tags"))
 
 
 def _read_ec2(client, resource_id):
     filters = [{"Name": "resource-id", "Values": [resource_id]}]
-    return boto3_tag_list_to_ansible_dict(paginate(client, "describe_tags", "Tags", Filters=filters))
+    return _tag_dict(paginate(client, "describe_tags", "Tags", Filters=filters))
 
 
+def _read_elbv2(client, arn):
+    described = client.describe_tags(aws_retry=True, ResourceArns=[arn]).get("TagDescriptions", [])
+    return _tag_dict(described[0].get("Tags") if described else [])
+
+
+# Each reader: (client, resource) -> dict.
 TAG_READERS = {
-    "sns": _read_sns,
-    "lambda": _read_lambda,
-    "cloudwatch": _read_arn_list,
+    "sns": _reader("list_tags_for_resource", "ResourceArn"),
+    "lambda": _reader("list_tags", "Resource", as_list=False),
+    "cloudwatch": _reader("list_tags_for_resource", "ResourceARN"),
     "elbv2": _read_elbv2,
-    "acm": _read_acm,
-    "dynamodb": _read_dynamodb,
-    "logs": _read_logs,
-    "events": _read_arn_list,
+    "acm": _reader("list_tags_for_certificate", "CertificateArn"),
+    "dynamodb": _reader("list_tags_of_resource", "ResourceArn", pages=True),
+    "logs": _reader("list_tags_for_resource", "resourceArn", ("tags",), as_list=False),
+    "events": _reader("list_tags_for_resource", "ResourceARN"),
     "route53": _read_route53,
     "ec2": _read_ec2,
 }
