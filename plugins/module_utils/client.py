@@ -18,6 +18,9 @@ __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+
 # Throttling codes of the services we use, beyond those AWSRetry always retries (RequestLimitExceeded,
 # Throttling, TooManyRequestsException, Unavailable, ServiceUnavailable, InternalFailure, InternalError):
 # ThrottlingException (ACM, CloudWatch Logs, EventBridge, DynamoDB's control plane, STS), Throttled
@@ -144,3 +147,12 @@ def paginate(client, operation, result_key=None, **params):
     if result_key is None:
         return result
     return result.get(result_key, [])
+
+
+def paginate_or_fail(module, client, operation, result_key=None, resource=None, **params):
+    """``paginate``; an AWS error fails the module naming the API operation (e.g. DescribeSubnets)."""
+    try:
+        return paginate(client, operation, result_key, **params)
+    except AWS_ERRORS as e:
+        raw = getattr(client, "client", client)
+        fail_aws(module, e, raw.meta.method_to_api_mapping.get(operation, operation), resource)

@@ -142,10 +142,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
-from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
@@ -153,13 +151,6 @@ from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tag
 RESOURCE_TYPE_FILTER = {"VPC": "VPC", "Subnet": "Subnet", "NetworkInterface": "NetworkInterface"}
 # Settings AWS cannot change on an existing flow log.
 IMMUTABLE = ("DeliverLogsPermissionArn", "MaxAggregationInterval", "LogFormat")
-
-
-def describe_flow_logs(module, client, resource, **params):
-    try:
-        return paginate(client, "describe_flow_logs", "FlowLogs", **params)
-    except AWS_ERRORS as e:
-        fail_aws(module, e, "DescribeFlowLogs", resource)
 
 
 def destination_matches(flow_log, params):
@@ -314,7 +305,7 @@ def sync_tags(module, client, flow_log):
 def find_by_id(module, flow_log_id):
     """The flow log (just created or retagged) by its ID; InvalidFlowLogId.NotFound is retried."""
     fresh = aws_client(module, "ec2", just_created=True)
-    found = describe_flow_logs(module, fresh, flow_log_id, FlowLogIds=[flow_log_id])
+    found = paginate_or_fail(module, fresh, "describe_flow_logs", "FlowLogs", flow_log_id, FlowLogIds=[flow_log_id])
     return found[0] if found else None
 
 
@@ -351,7 +342,9 @@ def main():
 
     client = aws_client(module, "ec2")
     by_resource = [{"Name": "resource-id", "Values": [params["resource_id"]]}]
-    found = describe_flow_logs(module, client, params["resource_id"], Filters=by_resource)
+    found = paginate_or_fail(
+        module, client, "describe_flow_logs", "FlowLogs", params["resource_id"], Filters=by_resource
+    )
     existing = [flow_log for flow_log in found if destination_matches(flow_log, params)]
     current = existing[0] if existing else None
     before = diff_view(current, params)

@@ -208,7 +208,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
@@ -221,13 +221,6 @@ LIVE_STATES = ["pending", "available"]
 # Seconds between two DescribeNatGateways calls of the waiter.
 WAIT_DELAY = 5
 BROKEN_STATES = ("failed", "deleting", "deleted")
-
-
-def describe_nat_gateways(module, client, resource, **params):
-    try:
-        return paginate(client, "describe_nat_gateways", "NatGateways", **params)
-    except AWS_ERRORS as e:
-        fail_aws(module, e, "DescribeNatGateways", resource)
 
 
 def check_gateways(module):
@@ -428,7 +421,7 @@ def main():
 
     client = aws_client(module, "ec2")
     filters = [{"Name": "vpc-id", "Values": [params["vpc_id"]]}, {"Name": "state", "Values": LIVE_STATES}]
-    found = describe_nat_gateways(module, client, params["vpc_id"], Filter=filters)
+    found = paginate_or_fail(module, client, "describe_nat_gateways", "NatGateways", params["vpc_id"], Filter=filters)
     current = pick_gateways(module, found)
     address_tags = describe_address_tags(module, client, [a for a in (allocation_id(g) for g in current.values()) if a])
 
@@ -477,7 +470,10 @@ def main():
         # is retried too (client.JUST_CREATED_CODES["ec2"]).
         fresh = aws_client(module, "ec2", just_created=True)
         described = dict(
-            (g["NatGatewayId"], g) for g in describe_nat_gateways(module, fresh, ", ".join(ids), NatGatewayIds=ids)
+            (g["NatGatewayId"], g)
+            for g in paginate_or_fail(
+                module, fresh, "describe_nat_gateways", "NatGateways", ", ".join(ids), NatGatewayIds=ids
+            )
         )
         for entry in state.values():
             if entry[0]["NatGatewayId"] in described:

@@ -195,10 +195,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
-from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
@@ -221,13 +219,6 @@ SUBNET_AVAILABLE = {
     },
 }
 WAIT_DELAY = 5
-
-
-def describe_subnets(module, client, resource, **params):
-    try:
-        return paginate(client, "describe_subnets", "Subnets", **params)
-    except AWS_ERRORS as e:
-        fail_aws(module, e, "DescribeSubnets", resource)
 
 
 def validate(module):
@@ -398,8 +389,13 @@ def main():
     # Retrying InvalidSubnetID.NotFound (and EC2's other just-created codes): for the calls about
     # just created subnets only; for a subnet that existed, NotFound means it is gone.
     fresh = aws_client(module, "ec2", just_created=True)
-    existing = describe_subnets(
-        module, client, params["vpc_id"], Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}]
+    existing = paginate_or_fail(
+        module,
+        client,
+        "describe_subnets",
+        "Subnets",
+        params["vpc_id"],
+        Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}],
     )
     by_cidr = check_placement(module, wanted, existing)
     listed = {spec["cidr"] for spec in wanted}
@@ -437,7 +433,9 @@ def main():
         subnets.append(subnet)
 
     if to_describe:
-        described = describe_subnets(module, fresh, ", ".join(to_describe), SubnetIds=to_describe)
+        described = paginate_or_fail(
+            module, fresh, "describe_subnets", "Subnets", ", ".join(to_describe), SubnetIds=to_describe
+        )
         described = {subnet["SubnetId"]: subnet for subnet in described}
         subnets = [described.get(subnet.get("SubnetId"), subnet) for subnet in subnets]
 

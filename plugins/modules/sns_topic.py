@@ -237,8 +237,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_acco
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
-from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -319,10 +318,9 @@ class Topic(AWSResource):
         }
 
     def list_subscriptions(self):
-        try:
-            return paginate(self.client, "list_subscriptions_by_topic", "Subscriptions", TopicArn=self.arn)
-        except AWS_ERRORS as e:
-            self.fail_aws(e, "ListSubscriptionsByTopic")
+        return paginate_or_fail(
+            self.module, self.client, "list_subscriptions_by_topic", "Subscriptions", self.label(), TopicArn=self.arn
+        )
 
     # -- writes ----------------------------------------------------------------------------------
     def create(self):

@@ -2,7 +2,7 @@
 
 import pytest
 from botocore.exceptions import ClientError
-from core_fakes import FakeModule, stubbed
+from core_fakes import Failed, FakeModule, stubbed
 
 from ansible_collections.finproc.dr.plugins.module_utils import client as core_client
 
@@ -96,3 +96,17 @@ def test_paginate_without_a_result_key_and_of_an_operation_that_cannot_paginate(
         stub.add_response("get_topic_attributes", {}, {"TopicArn": arn})
         assert core_client.paginate(sns, "get_topic_attributes", "Attributes", TopicArn=arn) == []
         stub.assert_no_pending_responses()
+
+
+def test_paginate_or_fail_names_the_api_operation_and_the_resource(ec2):
+    client, stub = ec2
+    module = FakeModule(clients={"ec2": client})
+    wrapped = core_client.aws_client(module, "ec2")
+    stub.add_response("describe_subnets", {"Subnets": [SUBNET]}, {"SubnetIds": ["subnet-1"]})
+    assert core_client.paginate_or_fail(
+        module, wrapped, "describe_subnets", "Subnets", "x", SubnetIds=["subnet-1"]
+    ) == [SUBNET]
+    stub.add_client_error("describe_subnets", "UnauthorizedOperation", expected_params={"SubnetIds": ["subnet-1"]})
+    with pytest.raises(Failed) as failed:
+        core_client.paginate_or_fail(module, wrapped, "describe_subnets", "Subnets", "vpc-1", SubnetIds=["subnet-1"])
+    assert failed.value.kwargs["msg"].startswith("DescribeSubnets failed for vpc-1 in us-east-2: ")
