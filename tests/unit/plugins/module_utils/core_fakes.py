@@ -1,9 +1,13 @@
 """A stand-in for AnsibleAWSModule in the tests of the shared core (plugins/module_utils/)."""
 
-import boto3
+import sys
+from pathlib import Path
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "modules"))
+from aws_stub import stubbed_client  # noqa: E402  (tests/unit/plugins/modules/aws_stub.py)
 
 
 class Failed(Exception):
@@ -22,15 +26,8 @@ class Exited(Exception):
         self.kwargs = kwargs
 
 
-def stubbed(service, region="us-east-2"):
-    client = boto3.client(
-        service,
-        region_name=region,
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret",
-        endpoint_url="https://unit.invalid",
-    )
-    return client, Stubber(client)
+# A botocore client and its Stubber (those of the module tests).
+stubbed = stubbed_client
 
 
 class FakeModule:

@@ -5,6 +5,7 @@ from botocore.exceptions import EndpointConnectionError
 from core_fakes import Failed, FakeModule, stubbed
 
 from ansible_collections.finproc.dr.plugins.module_utils import waiters
+from ansible_collections.finproc.dr.plugins.modules.ec2_vpc_subnets import SUBNET_AVAILABLE
 
 
 class Clock:
@@ -156,20 +157,8 @@ def test_wait_for_fails_with_the_same_message_at_the_timeout(monkeypatch):
     assert "pending" in msg and "ResponseMetadata" not in msg
 
 
-MODEL = {
-    "version": 2,
-    "waiters": {
-        "SubnetAvailable": {
-            "operation": "DescribeSubnets",
-            "delay": 5,
-            "maxAttempts": 60,
-            "acceptors": [
-                {"matcher": "pathAll", "argument": "Subnets[].State", "expected": "available", "state": "success"},
-                {"matcher": "error", "expected": "InvalidSubnetID.NotFound", "state": "retry"},
-            ],
-        }
-    },
-}
+# A model of a module's own: ec2_vpc_subnets' SubnetAvailable, which retries InvalidSubnetID.NotFound.
+MODEL = SUBNET_AVAILABLE
 
 
 def test_wait_for_with_a_model_of_its_own(monkeypatch):
