@@ -282,29 +282,38 @@ import re
 import time
 import zipfile
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_message
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-# Lambda throttles with TooManyRequestsException (retried by default) and fails inside with ServiceException.
-RETRY_CODES = ["ServiceException"]
-retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=RETRY_CODES)
-# Writes to an existing function are refused while an update is in progress (ResourceConflictException).
-# Not for CreateFunction, where the same code says that the function exists.
-CONFLICT_CODES = RETRY_CODES + ["ResourceConflictException"]
-retry_conflict = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=CONFLICT_CODES)
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
+from ansible_collections.finproc.dr.plugins.module_utils.waiters import poll_until
+
+# Lambda throttles with TooManyRequestsException (AWSRetry retries it) and fails inside with ServiceException,
+# "The AWS Lambda service encountered an internal error" (GetFunction - AWS Lambda, Errors,
+# https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html): tried again.
+RETRY_CODES = ("ServiceException",)
+# Writes to an existing function are refused while an update is in progress: ResourceConflictException, "The
+# resource already exists, or another operation is in progress" (UpdateFunctionConfiguration - AWS Lambda,
+# https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html; "Lambda function
+# states", https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). Not for CreateFunction,
+# where the same code says that the function exists.
+CONFLICT_CODES = RETRY_CODES + ("ResourceConflictException",)
 
 POLL_SECONDS = 2
-# How long CreateFunction is tried again while Lambda cannot assume a role that IAM has just made.
+# How long CreateFunction is tried again while Lambda cannot assume a role that IAM has just made: IAM is
+# eventually consistent ("Changes that I make are not always immediately visible", IAM "Troubleshoot general
+# issues", https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)
+# and CreateFunction answers InvalidParameterValueException with this message. Told apart from a really
+# invalid parameter (the same code) by the message, not by client.JUST_CREATED_CODES.
 ROLE_GRACE_SECONDS = 60
 ROLE_POLL_SECONDS = 5
 ROLE_NOT_READY = "cannot be assumed by Lambda"
@@ -413,7 +422,7 @@ def function_result(config, tags):
         return {}
     config = dict(config)
     config.pop("ResponseMetadata", None)
-    function = camel_dict_to_snake_dict(config)
+    function = snake(config, keep=())
     if "environment" in function and "Variables" in (config.get("Environment") or {}):
         function["environment"]["variables"] = dict(config["Environment"]["Variables"])  # names as they are
     function["function_arn"] = unqualified(config.get("FunctionArn"))
@@ -421,83 +430,64 @@ def function_result(config, tags):
     return function
 
 
-class Function(object):
-    def __init__(self, module, package=None):
-        self.module = module
-        self.params = module.params
+class Seen(dict):
+    """A function's configuration that a timeout message shows as its state and the reason Lambda gives."""
+
+    def __repr__(self):
+        if self.get("State") == "Pending":
+            reason = self.get("StateReason") or self.get("LastUpdateStatusReason")
+        else:
+            reason = self.get("LastUpdateStatusReason") or self.get("StateReason")
+        return "its State is %s and its LastUpdateStatus %s%s" % (
+            self.get("State"), self.get("LastUpdateStatus"), " (%s)" % reason if reason else "")
+
+
+class Function(AWSResource):
+    """The function's configuration (GetFunction) and tags: {"config": ..., "tags": ...}."""
+
+    kind = "Lambda function"
+
+    def __init__(self, module):
+        super(Function, self).__init__(module)
         self.name = module.params["name"]
-        self.package = package
-        self.sha = code_sha256(package) if package is not None else None
-        self.client = module.client("lambda", retry_decorator=retry)
-        self.update_client = module.client("lambda", retry_decorator=retry_conflict)
+        self.package = None
+        if module.params["state"] == "present":
+            self.package = build_package(read_sources(module, module.params["source_files"]))
+        self.sha = code_sha256(self.package) if self.package is not None else None
+        self.client = aws_client(module, "lambda", extra_codes=RETRY_CODES)
+        self.update_client = aws_client(module, "lambda", extra_codes=CONFLICT_CODES)
+        self.after = None
 
     # -- calls -----------------------------------------------------------------------------------
-    def fail_aws(self, e, operation):
-        self.module.fail_json_aws(
-            e, msg="%s failed for Lambda function %s in %s" % (operation, self.name, self.module.region))
-
     def get_function(self):
         """The function's configuration (GetFunction); None when there is no such function."""
-        try:
-            return self.client.get_function(aws_retry=True, FunctionName=self.name)["Configuration"]
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "GetFunction")
-
-    def list_tags(self, arn):
-        try:
-            return dict(self.client.list_tags(aws_retry=True, Resource=arn).get("Tags") or {})
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "ListTags")
+        found = self.call(self.client.get_function, "GetFunction", ignore=("ResourceNotFoundException",),
+                          FunctionName=self.name)
+        return None if found is None else found["Configuration"]
 
     def create_function(self, request):
-        deadline = time.monotonic() + ROLE_GRACE_SECONDS
-        while True:
+        """CreateFunction, tried again while Lambda cannot assume the role yet (for ROLE_GRACE_SECONDS)."""
+        def attempt():
             try:
                 return self.client.create_function(aws_retry=True, **request)
-            except is_boto3_error_message(ROLE_NOT_READY) as e:
-                if time.monotonic() >= deadline:
-                    self.module.fail_json_aws(
-                        e, msg="CreateFunction failed for Lambda function %s in %s: Lambda could not assume the role "
-                        "%s for %d s. Its trust policy must allow lambda.amazonaws.com to sts:AssumeRole."
-                        % (self.name, self.module.region, request["Role"], ROLE_GRACE_SECONDS))
-                time.sleep(ROLE_POLL_SECONDS)  # a role IAM has just made: Lambda sees it a few seconds later
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            except AWS_ERRORS as e:
+                if error_code(e) == "InvalidParameterValueException" and ROLE_NOT_READY in str(e):
+                    return e  # a role IAM has just made: Lambda sees it a few seconds later
                 self.fail_aws(e, "CreateFunction")
 
+        what = ("Lambda to assume the role %s (its trust policy must allow lambda.amazonaws.com to sts:AssumeRole)"
+                % request["Role"])
+        return poll_until(self.module, attempt, lambda reply: isinstance(reply, dict), ROLE_GRACE_SECONDS,
+                          delay=ROLE_POLL_SECONDS, what=what, sleep=time.sleep, clock=time.monotonic)
+
     def update_configuration(self, changes):
-        try:
-            return self.update_client.update_function_configuration(aws_retry=True, FunctionName=self.name, **changes)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "UpdateFunctionConfiguration (%s)" % ", ".join(sorted(changes)))
+        return self.call(self.update_client.update_function_configuration,
+                         "UpdateFunctionConfiguration (%s)" % ", ".join(sorted(changes)), FunctionName=self.name,
+                         **changes)
 
     def update_code(self):
-        try:
-            return self.update_client.update_function_code(
-                aws_retry=True, FunctionName=self.name, ZipFile=self.package,
-                Architectures=[self.params["architecture"]], Publish=False)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "UpdateFunctionCode")
-
-    def update_tags(self, arn, to_set, to_unset):
-        try:
-            # Untag first, so the function never holds more tags than it will in the end; keys sorted,
-            # so the requests are the same from run to run.
-            if to_unset:
-                self.update_client.untag_resource(aws_retry=True, Resource=arn, TagKeys=sorted(to_unset))
-            if to_set:
-                self.update_client.tag_resource(aws_retry=True, Resource=arn, Tags=dict(sorted(to_set.items())))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, "Tagging")
-
-    def delete(self):
-        try:
-            self.update_client.delete_function(aws_retry=True, FunctionName=self.name)
-        except is_boto3_error_code("ResourceNotFoundException"):
-            pass  # gone meanwhile
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "DeleteFunction")
+        return self.call(self.update_client.update_function_code, "UpdateFunctionCode", FunctionName=self.name,
+                         ZipFile=self.package, Architectures=[self.params["architecture"]], Publish=False)
 
     # -- waits -----------------------------------------------------------------------------------
     def wait_ready(self, config, after=None):
@@ -507,36 +497,28 @@ class Function(object):
         LastUpdateStatus does; after=None (before an update) does not fail on either.
         """
         goal = {"create": "Active", "update": "updated (LastUpdateStatus Successful)"}.get(after, "ready for an update")
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            if after == "create" and config.get("State") == "Failed":
-                self.module.fail_json(
-                    msg="Lambda function %s failed to become Active: its State is Failed (%s: %s)"
-                    % (self.name, config.get("StateReasonCode"), config.get("StateReason")),
-                    function=function_result(config, {}))
-            if after == "update" and config.get("LastUpdateStatus") == "Failed":
-                self.module.fail_json(
-                    msg="the update of Lambda function %s failed: its LastUpdateStatus is Failed (%s: %s)"
-                    % (self.name, config.get("LastUpdateStatusReasonCode"), config.get("LastUpdateStatusReason")),
-                    function=function_result(config, {}))
-            if not busy(config):
-                return config
-            now = time.monotonic()
-            if now >= deadline:
-                reason = config.get("LastUpdateStatusReason") if after == "update" else None
-                reason = reason or config.get("StateReason") or config.get("LastUpdateStatusReason")
-                self.module.fail_json(
-                    msg="timed out after %d s waiting for Lambda function %s to be %s: its State is %s and its "
-                    "LastUpdateStatus %s%s. Raise wait_timeout, or look at the function in the Lambda console."
-                    % (self.params["wait_timeout"], self.name, goal, config.get("State"),
-                       config.get("LastUpdateStatus"), " (%s)" % reason if reason else ""),
-                    function=function_result(config, {}))
-            time.sleep(max(0, min(POLL_SECONDS, deadline - now)))
-            found = self.get_function()
+        given = [config]
+
+        def read():
+            found = given.pop() if given else self.get_function()
             if found is None:
                 self.module.fail_json(msg="Lambda function %s disappeared while waiting for it to be %s"
                                       % (self.name, goal))
-            config = found
+            if after == "create" and found.get("State") == "Failed":
+                self.module.fail_json(
+                    msg="Lambda function %s failed to become Active: its State is Failed (%s: %s)"
+                    % (self.name, found.get("StateReasonCode"), found.get("StateReason")),
+                    function=function_result(found, {}))
+            if after == "update" and found.get("LastUpdateStatus") == "Failed":
+                self.module.fail_json(
+                    msg="the update of Lambda function %s failed: its LastUpdateStatus is Failed (%s: %s)"
+                    % (self.name, found.get("LastUpdateStatusReasonCode"), found.get("LastUpdateStatusReason")),
+                    function=function_result(found, {}))
+            return Seen(found)
+
+        what = "Lambda function %s to be %s" % (self.name, goal)
+        return dict(poll_until(self.module, read, lambda found: not busy(found), self.params["wait_timeout"],
+                               delay=POLL_SECONDS, what=what, sleep=time.sleep, clock=time.monotonic))
 
     def check_applied(self, config, wanted, action="the update"):
         """Warn about settings Lambda does not report as they were sent (an emulator that ignores some)."""
@@ -556,51 +538,9 @@ class Function(object):
                 % (self.name, config.get("State"), config.get("LastUpdateStatus"),
                    config.get("LastUpdateStatusReason") or config.get("StateReason")))
 
-    # -- plans -----------------------------------------------------------------------------------
+    # -- requests --------------------------------------------------------------------------------
     def wanted_tags(self):
-        return dict((key, to_text(value)) for key, value in (self.params["tags"] or {}).items())
-
-    def plan(self, config, tags):
-        """(configuration changes, code to upload, tags to set, tags to unset, settings after)"""
-        params = self.params
-        before = view(config, tags)
-        after = dict(before)
-        changes = {}
-        for option, field in (("role_arn", "Role"), ("runtime", "Runtime"), ("handler", "Handler"),
-                              ("timeout", "Timeout"), ("memory_size", "MemorySize")):
-            if params[option] is not None and params[option] != config.get(field):
-                changes[field] = params[option]
-                after[option] = params[option]
-        if params["description"] != (config.get("Description") or ""):
-            changes["Description"] = after["description"] = params["description"]
-        wanted = params["environment_variables"]
-        if wanted is not None and dict(wanted) != variables_of(config):
-            changes["Environment"] = {"Variables": dict(wanted)}
-            after["environment_variables"] = dict(wanted)
-        if params["kms_key_arn"] is not None and params["kms_key_arn"] != (config.get("KMSKeyArn") or ""):
-            changes["KMSKeyArn"] = after["kms_key_arn"] = params["kms_key_arn"]
-        held = logging_of(config)
-        logging = dict(held)
-        if params["log_group"] is not None:
-            logging["LogGroup"] = after["log_group"] = params["log_group"]
-        if params["log_format"] is not None:
-            logging["LogFormat"] = after["log_format"] = params["log_format"]
-        if (logging["LogGroup"], logging["LogFormat"]) != (held["LogGroup"], held["LogFormat"]):
-            if logging["LogFormat"] != "JSON":  # the log levels are for JSON logs only
-                logging.pop("ApplicationLogLevel", None)
-                logging.pop("SystemLogLevel", None)
-            changes["LoggingConfig"] = logging
-
-        code = self.sha != config.get("CodeSha256") or params["architecture"] != before["architecture"]
-        after["code_sha256"] = self.sha
-        after["architecture"] = params["architecture"]
-
-        to_set, to_unset = {}, []
-        if params["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(tags, self.wanted_tags(), purge_tags=params["purge_tags"])
-            after["tags"] = dict((key, value) for key, value in tags.items() if key not in to_unset)
-            after["tags"].update(to_set)
-        return changes, code, to_set, to_unset, after
+        return plan_tags({}, self.params["tags"]).after
 
     def create_request(self):
         params = self.params
@@ -641,46 +581,90 @@ class Function(object):
         config["LoggingConfig"] = logging_of(request)
         return config
 
-    # -- states ----------------------------------------------------------------------------------
-    def result(self, changed, config, tags, before, after):
-        return dict(changed=changed, function=function_result(config, tags), code_sha256=self.sha,
-                    diff=dict(before=before, after=after))
+    # -- the resource ----------------------------------------------------------------------------
+    def read(self):
+        config = self.get_function()
+        if config is None:
+            return None
+        if self.params["state"] == "present" and config.get("PackageType", "Zip") != "Zip":
+            self.module.fail_json(msg="Lambda function %s is packaged as %s; this module manages zip functions only"
+                                  % (self.name, config.get("PackageType")), function=function_result(config, {}))
+        arn = unqualified(config["FunctionArn"])
+        return {"config": config, "tags": read_tags(self.module, self.client, "lambda", arn, self.label())}
 
-    def create(self):
+    def settings(self, state):
+        return view(state["config"], state["tags"])
+
+    def desired(self):
         if not (self.params["runtime"] and self.params["handler"]):
             self.module.fail_json(msg="Lambda function %s does not exist in %s: runtime and handler are required to "
                                   "create it" % (self.name, self.module.region))
+        return view(self.predicted(self.create_request()), self.wanted_tags())
+
+    def create(self):
         request = self.create_request()
         tags = self.wanted_tags()
-        if self.module.check_mode:
-            config = self.predicted(request)
-            return self.result(True, config, tags, {}, view(config, tags))
         config = self.create_function(request)
         if self.params["wait"]:
             config = self.wait_ready(config, after="create")
         self.check_applied(config, view(self.predicted(request), tags), "CreateFunction")
-        return self.result(True, config, tags, {}, view(config, tags))
+        return {"config": config, "tags": tags}
 
-    def present(self):
-        config = self.get_function()
-        if config is None:
-            return self.create()
-        if config.get("PackageType", "Zip") != "Zip":
-            self.module.fail_json(msg="Lambda function %s is packaged as %s; this module manages zip functions only"
-                                  % (self.name, config.get("PackageType")), function=function_result(config, {}))
-        arn = unqualified(config["FunctionArn"])
-        tags = self.list_tags(arn)
+    def plan(self, state):
+        """(writes: configuration changes, code to upload, tags; the settings after).
+
+        Nothing to write: a creation or update in progress is waited for (with wait, not in check
+        mode), so that the function is returned settled.
+        """
+        params, config, tags = self.params, state["config"], state["tags"]
         before = view(config, tags)
-        changes, code, to_set, to_unset, after = self.plan(config, tags)
-        changed = bool(changes or code or to_set or to_unset)
-        if self.module.check_mode:
-            return self.result(changed, config, tags, before, after if changed else before)
-        if not changed:
-            if self.params["wait"] and busy(config):
-                config = self.wait_ready(config)
-            self.warn_failed(config)
-            return self.result(False, config, tags, before, before)
+        after = dict(before)
+        changes = {}
+        for option, field in (("role_arn", "Role"), ("runtime", "Runtime"), ("handler", "Handler"),
+                              ("timeout", "Timeout"), ("memory_size", "MemorySize")):
+            if params[option] is not None and params[option] != config.get(field):
+                changes[field] = params[option]
+                after[option] = params[option]
+        if params["description"] != (config.get("Description") or ""):
+            changes["Description"] = after["description"] = params["description"]
+        wanted = params["environment_variables"]
+        if wanted is not None and dict(wanted) != variables_of(config):
+            changes["Environment"] = {"Variables": dict(wanted)}
+            after["environment_variables"] = dict(wanted)
+        if params["kms_key_arn"] is not None and params["kms_key_arn"] != (config.get("KMSKeyArn") or ""):
+            changes["KMSKeyArn"] = after["kms_key_arn"] = params["kms_key_arn"]
+        held = logging_of(config)
+        logging = dict(held)
+        if params["log_group"] is not None:
+            logging["LogGroup"] = after["log_group"] = params["log_group"]
+        if params["log_format"] is not None:
+            logging["LogFormat"] = after["log_format"] = params["log_format"]
+        if (logging["LogGroup"], logging["LogFormat"]) != (held["LogGroup"], held["LogFormat"]):
+            if logging["LogFormat"] != "JSON":  # the log levels are for JSON logs only
+                logging.pop("ApplicationLogLevel", None)
+                logging.pop("SystemLogLevel", None)
+            changes["LoggingConfig"] = logging
 
+        code = self.sha != config.get("CodeSha256") or params["architecture"] != before["architecture"]
+        after["code_sha256"] = self.sha
+        after["architecture"] = params["architecture"]
+        tag_plan = plan_tags(tags, params["tags"], purge=params["purge_tags"])
+        after["tags"] = tag_plan.after
+
+        tag_writes = tag_plan if tag_plan.changed else None
+        writes = {"configuration": changes, "code": [self.sha] if code else [], "tags": tag_writes}
+        if not any(writes.values()):
+            if not self.module.check_mode:
+                if params["wait"] and busy(config):
+                    state["config"] = self.wait_ready(config)
+                self.warn_failed(state["config"])
+            return writes, before
+        self.after = after
+        return writes, after
+
+    def apply(self, state, writes):
+        config, tags = state["config"], state["tags"]
+        changes, code = writes["configuration"], writes["code"]
         if changes or code:
             if busy(config):
                 config = self.wait_ready(config)
@@ -692,21 +676,24 @@ class Function(object):
                 config = self.update_code()
                 if self.params["wait"]:
                     config = self.wait_ready(config, after="update")
-            self.check_applied(config, after)
-        if to_set or to_unset:
-            self.update_tags(arn, to_set, to_unset)
-            tags = after["tags"]
-        return self.result(True, config, tags, before, view(config, tags))
+            self.check_applied(config, self.after)
+        if writes["tags"]:
+            arn = unqualified(config["FunctionArn"])
+            tags = apply_tags(self.module, self.update_client, "lambda", arn, writes["tags"], self.label())
+        return {"config": config, "tags": tags}
 
-    def absent(self):
-        config = self.get_function()
-        if config is None:
-            return self.result(False, None, {}, {}, {})
-        tags = self.list_tags(unqualified(config["FunctionArn"]))
-        before = view(config, tags)
-        if not self.module.check_mode:
-            self.delete()
-        return self.result(True, None, {}, before, {})
+    def delete(self, state):
+        self.call(self.update_client.delete_function, "DeleteFunction", ignore=("ResourceNotFoundException",),
+                  FunctionName=self.name)
+
+    def result(self, changed, state, before, after):
+        if self.params["state"] == "absent":
+            function = {}
+        elif state is None:  # to be created, in check mode: what it would be created with
+            function = function_result(self.predicted(self.create_request()), self.wanted_tags())
+        else:
+            function = function_result(state["config"], state["tags"])
+        return dict(changed=changed, function=function, code_sha256=self.sha, diff=diff(before, after))
 
 
 def validate(module):
@@ -774,13 +761,7 @@ def main():
         required_if=[["state", "present", ["role_arn", "source_files"]]],
     )
     validate(module)
-    package = None
-    if module.params["state"] == "present":
-        package = build_package(read_sources(module, module.params["source_files"]))
-    function = Function(module, package)
-    result = function.present() if module.params["state"] == "present" else function.absent()
-    module.exit_json(**result)
-
+    run(module, Function)
 
 if __name__ == "__main__":
     main()
