@@ -37,7 +37,11 @@ THROTTLE_CODES = [
 ]
 
 # The codes each service answers about a resource it has just created and does not show yet
-# (eventual consistency). Only for a client made with just_created=True.
+# (eventual consistency). Only for a client made with just_created=True. That such a code can be
+# transient right after a creation is documented for EC2, DynamoDB and IAM (Lambda's role) as cited;
+# for the others the page cited documents the code's meaning, and these are the codes the modules
+# waited for before. Every code but EC2's (EC2 models no errors) is an error of the service's botocore
+# model (tests/unit/plugins/module_utils/test_core_client.py checks it).
 JUST_CREATED_CODES = {
     # "Eventual consistency in the Amazon EC2 API"
     # https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html : "if you run a command

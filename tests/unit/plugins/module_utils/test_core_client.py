@@ -1,5 +1,6 @@
 """client.py: the retrying client factory (throttling, just-created codes, cache) and paginate."""
 
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from core_fakes import Failed, FakeModule, stubbed
@@ -110,3 +111,18 @@ def test_paginate_or_fail_names_the_api_operation_and_the_resource(ec2):
     with pytest.raises(Failed) as failed:
         core_client.paginate_or_fail(module, wrapped, "describe_subnets", "Subnets", "vpc-1", SubnetIds=["subnet-1"])
     assert failed.value.kwargs["msg"].startswith("DescribeSubnets failed for vpc-1 in us-east-2: ")
+
+
+def test_every_just_created_code_is_an_error_of_the_service_model():
+    """A typo in a code would never match: each is an exception of the botocore model (EC2 models none)."""
+    session = botocore.session.get_session()
+    for service, codes in core_client.JUST_CREATED_CODES.items():
+        if service == "ec2":
+            continue
+        model = session.get_service_model(service)
+        modelled = set()
+        for name in model.shape_names:
+            shape = model.shape_for(name)
+            if shape.metadata.get("exception"):
+                modelled.add(shape.metadata.get("error", {}).get("code", name))
+        assert set(codes) <= modelled, (service, set(codes) - modelled)
