@@ -33,7 +33,8 @@ __metaclass__ = type
 from ansible_collections.finproc.dr.plugins.module_utils.iam_policy import Request, is_allowed
 
 # What the roles name (roles/*/vars/main.yml, roles/*/defaults/main.yml); dr_controls_info and the
-# tests take every name from here.
+# tests take every name from here. The table's name is a setting (data_table_name, the stack's
+# table_name); this is its default, <prefix>-transactions.
 TABLE_SUFFIX = "-transactions"
 REPLICATION_POLICY = "replicate-named-buckets"
 MONITOR_POLICY = "health-monitor"
@@ -170,6 +171,24 @@ def reference_label(reference):
     return "%s %s" % (reference[0], "/".join(str(part) for part in reference[1:]))
 
 
+def derived_names(prefix):
+    """The names the roles derive from the stack's prefix in their vars/main.yml, which no setting
+    changes: the health monitor's function and rule and its log group, the topics
+    (roles/monitoring/vars, roles/dns_failover/vars), the flow-log group (roles/network/vars), the
+    load balancer and target group (roles/load_balancing/vars)."""
+    function = prefix + "-health-monitor"
+    return dict(
+        function=function,
+        rule=prefix + "-health-monitor",
+        function_log_group="/aws/lambda/" + function,
+        flow_log_group="/" + prefix.replace("-", "/") + "/vpc-flow-logs",
+        monitoring_topic=prefix + "-monitoring",
+        dns_topic=prefix + "-dns-health",
+        alb=prefix + "-alb",
+        target_group=prefix + "-app",
+    )
+
+
 class Names(object):
     """The names and ARNs of the stack, as the roles make them."""
 
@@ -187,13 +206,14 @@ class Names(object):
         # The key of the metrics region (the DNS health topic): a stack region's key, or the one
         # the primary makes there (roles/encryption, encryption_global_key_arn).
         self.keys.setdefault(self.metrics_region, stack.get("metrics_key_arn") or "")
-        self.table = self.prefix + TABLE_SUFFIX
-        self.function = self.prefix + "-health-monitor"
-        self.rule = self.prefix + "-health-monitor"
-        self.function_log_group = "/aws/lambda/" + self.function
-        self.flow_log_group = "/" + self.prefix.replace("-", "/") + "/vpc-flow-logs"
-        self.monitoring_topic = self.prefix + "-monitoring"
-        self.dns_topic = self.prefix + "-dns-health"
+        self.table = stack.get("table_name") or self.prefix + TABLE_SUFFIX
+        derived = derived_names(self.prefix)
+        self.function = derived["function"]
+        self.rule = derived["rule"]
+        self.function_log_group = derived["function_log_group"]
+        self.flow_log_group = derived["flow_log_group"]
+        self.monitoring_topic = derived["monitoring_topic"]
+        self.dns_topic = derived["dns_topic"]
         self.alb_access_logs = stack.get("alb_access_logs", True)
         self.alb_access_logs_prefix = stack.get("alb_access_logs_prefix") or "alb"
 
@@ -231,7 +251,8 @@ class Names(object):
 def access_paths(stack):
     """Every access path of the stack.
 
-    stack: {partition, account_id, name_prefix, monitoring_namespace, application_log_group,
+    stack: {partition, account_id, name_prefix, table_name (default <prefix>-transactions),
+    monitoring_namespace, application_log_group,
     metrics_region, metrics_key_arn (when the metrics region is not one of the regions),
     alb_access_logs (default true), alb_access_logs_prefix (default "alb"),
     regions: [{region, dr_role, kms_key_arn, bucket_name (default <prefix>-<account>-<region>),

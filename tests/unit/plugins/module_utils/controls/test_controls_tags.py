@@ -1,0 +1,45 @@
+"""The tags control (plugins/module_utils/controls/tags.py), against the moto stack of live_stack.py,
+broken one thing at a time."""
+
+import pytest
+
+from live_stack import (
+    ACCOUNT,
+    PREFIX,
+    PRIMARY,
+    SECONDARY,
+    assert_broken,
+    client,
+)
+
+
+BREAKS = [
+    (
+        "target group without CostCenter",
+        PRIMARY,
+        lambda s: client("elbv2", PRIMARY).remove_tags(ResourceArns=[s[PRIMARY].target_group], TagKeys=["CostCenter"]),
+        {},
+        {"tags"},
+        "target group missing required tags",
+    ),
+    (
+        "an alarm of another environment",
+        SECONDARY,
+        lambda s: client("cloudwatch", SECONDARY).tag_resource(
+            ResourceARN=f"arn:aws:cloudwatch:{SECONDARY}:{ACCOUNT}:alarm:{PREFIX}-{SECONDARY}-monitor-lambda-errors",
+            Tags=[{"Key": "Environment", "Value": "prod"}],
+        ),
+        {},
+        {"tags"},
+        f"{PREFIX}-{SECONDARY}-monitor-lambda-errors: Environment='prod', wanted 'dev'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("region", "breaker", "args", "failed", "text"),
+    [case[1:] for case in BREAKS],
+    ids=[case[0] for case in BREAKS],
+)
+def test_one_thing_broken_fails_exactly_its_control(stack, monkeypatch, capsys, region, breaker, args, failed, text):
+    assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text)
