@@ -1,9 +1,17 @@
 """The load_balancing and dns_failover roles' state: ALB, listeners, target group, certificate,
-Route53 health checks, failover records and the health-check alarms (traffic issue)."""
+Route53 health checks, failover records and the health-check alarms (traffic issue).
+
+What verify.yml does not check: the load balancer's scheme, subnets, group and attributes; exactly the two
+listeners, the certificate and the forward to the target group; the target group; the certificate; the
+access-log bucket's region, versioning, ACLs, lifecycle details, tags and its exact policy (who may deliver);
+the health check's latency measurement; exactly which regions have records; what the health-check alarms
+watch and their tags; the alarm topic's policy; Name tags. The rest is verify.yml's (listener-tls-policy,
+listener-http-redirect, alb-access-logs, health-check, failover-record, alarm-actions, tags: see conftest.py).
+"""
 
 import json
 
-from conftest import Aws, assert_private, assert_tagged, tags_of
+from conftest import Aws, assert_acls_disabled, assert_named, assert_tagged, tags_of
 
 # Route53 health-check metrics (and so their alarms and topic) exist only here.
 METRICS_REGION = "us-east-1"
@@ -73,12 +81,13 @@ def test_the_load_balancer_is_internet_facing_in_the_public_subnets_with_the_alb
     assert attributes["deletion_protection.enabled"] == str(expected["alb_deletion_protection"]).lower()
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
     assert attributes["idle_timeout.timeout_seconds"] == str(expected["alb_idle_timeout_seconds"])
-    assert_tagged(
-        "load balancer", _elb_tags(aws, alb["LoadBalancerArn"]), expected, name=f"{expected['name_prefix']}-alb"
-    )
+    # Required tags: tags.
+    assert_named("load balancer", _elb_tags(aws, alb["LoadBalancerArn"]), f"{expected['name_prefix']}-alb")
 
 
-def test_https_forwards_with_a_tls13_policy_and_http_only_redirects(aws, expected):
+def test_only_two_listeners_and_https_forwards_to_the_target_group_with_the_certificate(aws, expected):
+    """HTTPS with the designed TLS 1.3 policy (preflight refuses any other): listener-tls-policy; HTTP only
+    redirecting to HTTPS 443 with a 301: listener-http-redirect."""
     alb = _alb(aws, expected)
     listeners = {
         listener["Port"]: listener
@@ -86,21 +95,10 @@ def test_https_forwards_with_a_tls13_policy_and_http_only_redirects(aws, expecte
     }
     assert sorted(listeners) == [80, 443]
     https = listeners[443]
-    assert https["Protocol"] == "HTTPS"
-    assert https["SslPolicy"] == expected["tls_policy"]
-    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13-")
     assert [c["CertificateArn"] for c in https["Certificates"]] == [_certificate_arn(aws, expected)]
     assert [(a["Type"], a["TargetGroupArn"]) for a in https["DefaultActions"]] == [
         ("forward", _target_group(aws, expected)["TargetGroupArn"])
     ]
-    http = listeners[80]
-    assert http["Protocol"] == "HTTP"
-    assert len(http["DefaultActions"]) == 1
-    redirect = http["DefaultActions"][0]
-    assert redirect["Type"] == "redirect"
-    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
-    assert redirect["RedirectConfig"]["Port"] == "443"
-    assert redirect["RedirectConfig"]["StatusCode"] == "HTTP_301"
 
 
 def test_the_target_group_checks_the_application_on_its_health_path(aws, expected):
@@ -118,9 +116,8 @@ def test_the_target_group_checks_the_application_on_its_health_path(aws, expecte
         for a in aws.elbv2.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])["Attributes"]
     }
     assert attributes["deregistration_delay.timeout_seconds"] == "30"
-    assert_tagged(
-        "target group", _elb_tags(aws, group["TargetGroupArn"]), expected, name=f"{expected['name_prefix']}-app"
-    )
+    # Required tags: tags.
+    assert_named("target group", _elb_tags(aws, group["TargetGroupArn"]), f"{expected['name_prefix']}-app")
 
 
 def test_the_listener_certificate_lives_in_the_region_and_covers_the_service(aws, expected):
@@ -138,7 +135,6 @@ def test_the_listener_certificate_lives_in_the_region_and_covers_the_service(aws
 
 # ALB access logs (the defaults of roles/load_balancing, unless the expected settings say otherwise).
 ACCESS_LOG_PREFIX = "alb"
-ACCESS_LOG_RETENTION_DAYS = 400
 # The Elastic Load Balancing account that delivers the logs in the regions of the test inventories
 # (ELB user guide, "Enable access logs for your Application Load Balancer", Step 2, "Regions available
 # before August 2022": https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
@@ -158,32 +154,19 @@ def _access_log_bucket(aws, expected):
     return f"{expected['name_prefix']}-{_account(aws)}-{expected['region']}-alb-logs"
 
 
-def test_the_load_balancer_delivers_its_access_logs_to_the_region_log_bucket(aws, expected):
-    alb = _alb(aws, expected)
-    attributes = {
-        a["Key"]: a["Value"]
-        for a in aws.elbv2.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]
-    }
-    assert attributes["access_logs.s3.enabled"] == "true"
-    assert attributes["access_logs.s3.bucket"] == _access_log_bucket(aws, expected)
-    assert attributes["access_logs.s3.prefix"] == expected.get("alb_access_logs_prefix", ACCESS_LOG_PREFIX)
-
-
-def test_the_access_log_bucket_is_sse_s3_versioned_private_and_kept_for_the_retention(aws, expected):
+def test_the_access_log_bucket_is_in_the_region_versioned_owns_its_objects_and_keeps_one_lifecycle_rule(aws, expected):
+    """The load balancer's access_logs.s3.* attributes (on, to this bucket, under the prefix), the bucket's
+    SSE-S3 (the only encryption ALB log delivery supports), its four public-access blocks, its TLS-only policy,
+    and an enabled lifecycle rule over the whole bucket that expires objects after the retention and aborts
+    incomplete uploads: alb-access-logs."""
     bucket = _access_log_bucket(aws, expected)
     s3 = aws.s3
     assert s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") in (expected["region"], None)
-    # SSE-S3: the only encryption ALB log delivery supports (ELB user guide, "Enable access logs for
-    # your Application Load Balancer", Step 1).
-    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-    assert [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules] == ["AES256"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    assert_private(s3, bucket)
+    assert_acls_disabled(s3, bucket)
     rules = [r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] if r["Status"] == "Enabled"]
     assert len(rules) == 1, f"expected one enabled lifecycle rule, got {rules}"
     rule = rules[0]
-    assert rule.get("Filter", {}).get("Prefix", rule.get("Prefix", "")) == ""
-    assert rule["Expiration"]["Days"] == int(expected.get("alb_access_log_retention_days", ACCESS_LOG_RETENTION_DAYS))
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
     assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
     assert_tagged(
@@ -195,11 +178,8 @@ def test_the_access_log_bucket_admits_only_elb_log_delivery_under_its_prefix_ove
     bucket = _access_log_bucket(aws, expected)
     arn = f"arn:aws:s3:::{bucket}"
     statements = {s["Sid"]: s for s in json.loads(aws.s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
+    # Nothing else; the deny of s3:* to everyone without TLS on the bucket and its objects: alb-access-logs.
     assert set(statements) == {"DenyInsecureTransport", "AllowElbAccessLogDelivery"}
-    deny = statements["DenyInsecureTransport"]
-    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
-    assert sorted(deny["Resource"]) == [arn, f"{arn}/*"]
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     allow = statements["AllowElbAccessLogDelivery"]
     assert allow["Effect"] == "Allow"
     assert allow["Action"] == "s3:PutObject"
@@ -237,20 +217,16 @@ def _health_check(expected):
     return found[0]
 
 
-def test_the_region_has_an_https_health_check_on_its_load_balancer(aws, expected):
-    check, tags = _health_check(expected)
-    config = check["HealthCheckConfig"]
-    assert config["Type"] == "HTTPS"
-    assert config["FullyQualifiedDomainName"] == _alb(aws, expected)["DNSName"]
-    assert config["Port"] == 443
-    assert config["ResourcePath"] == expected["health_check_path"]
-    assert config["RequestInterval"] == int(expected["health_check_interval_seconds"]) == 30
-    assert config["FailureThreshold"] == int(expected["health_check_failure_threshold"]) == 3
-    assert config["MeasureLatency"] is True
-    assert_tagged("health check", tags, expected, name=f"{expected['name_prefix']}-{expected['region']}")
+def test_the_region_health_check_measures_latency(aws, expected):
+    """Found by its Name tag, HTTPS on the load balancer's DNS name, port 443, the health path, interval and
+    threshold, neither inverted nor disabled: health-check; its required tags: tags."""
+    check, _tags = _health_check(expected)
+    assert check["HealthCheckConfig"]["MeasureLatency"] is True
 
 
-def test_the_service_name_fails_over_from_the_primary_to_the_secondary(all_expected):
+def test_the_service_name_has_exactly_a_primary_and_a_secondary_record(all_expected):
+    """Each record's failover role, alias to its region's load balancer with target health evaluated, and its
+    health check: failover-record (which reads the records of the stack's regions only)."""
     first = all_expected[0]
     route53 = Aws(METRICS_REGION).route53
     records = [
@@ -262,34 +238,19 @@ def test_the_service_name_fails_over_from_the_primary_to_the_secondary(all_expec
     wanted = {e["region"]: e["failover_record"] for e in all_expected if e["failover_record"]}
     assert sorted(wanted.values()) == ["PRIMARY", "SECONDARY"]
     assert {region: r["Failover"] for region, r in by_region.items()} == wanted
-    for expected in all_expected:
-        if not expected["failover_record"]:
-            continue
-        record = by_region[expected["region"]]
-        alb = _alb(Aws(expected["region"]), expected)
-        assert record["Type"] == "A"
-        assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb["DNSName"].lower()
-        assert record["AliasTarget"]["HostedZoneId"] == alb["CanonicalHostedZoneId"]
-        assert record["AliasTarget"]["EvaluateTargetHealth"] is True
-        assert record["HealthCheckId"] == _health_check(expected)[0]["Id"]
 
 
-def test_each_health_check_has_an_alarm_that_notifies_an_encrypted_topic(all_expected):
+def test_each_health_check_has_an_alarm_on_its_status(all_expected):
+    """The topic in us-east-1 encrypted with the key there, every region's alarm present and notifying it on
+    ALARM and OK: alarm-actions (on the primary); the topic's required tags: tags."""
     cloudwatch = Aws(METRICS_REGION).cloudwatch
     sns = Aws(METRICS_REGION).sns
-    kms = Aws(METRICS_REGION).kms
     prefix = all_expected[0]["name_prefix"]
     topic = f"{prefix}-dns-health"
     topics = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":" + topic)]
     assert len(topics) == 1, f"expected one topic {topic}"
     topic_arn = topics[0]
-    assert topic_arn.split(":")[3] == METRICS_REGION
-    key = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
-    alias = next(a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == f"alias/{prefix}")
-    assert key == kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["Arn"], "topic not encrypted with the key"
-    assert_tagged(
-        "alarm topic", tags_of(sns.list_tags_for_resource(ResourceArn=topic_arn)), all_expected[0], name=topic
-    )
+    assert_named("alarm topic", tags_of(sns.list_tags_for_resource(ResourceArn=topic_arn)), topic)
     for expected in all_expected:
         name = f"{prefix}-{expected['region']}-endpoint-unhealthy"
         alarms = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
@@ -301,8 +262,6 @@ def test_each_health_check_has_an_alarm_that_notifies_an_encrypted_topic(all_exp
         assert alarm["ComparisonOperator"] == "LessThanThreshold"
         assert alarm["Threshold"] == 1.0
         assert alarm["TreatMissingData"] == "breaching"
-        assert alarm["AlarmActions"] == [topic_arn]
-        assert alarm["OKActions"] == [topic_arn]
         tags = tags_of(cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]))
         assert_tagged(f"alarm {name}", tags, expected)
 
