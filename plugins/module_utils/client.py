@@ -105,27 +105,30 @@ JUST_CREATED_CODES = {
 }
 
 RETRIES = 10
+DELAY = 3  # AWSRetry.jittered_backoff's first back-off
 
 
-def retry_decorator(just_created_service=None, extra_codes=()):
+def retry_decorator(just_created_service=None, extra_codes=(), retries=RETRIES, delay=DELAY):
     """AWSRetry.jittered_backoff for THROTTLE_CODES (+ the service's just-created codes) + extra_codes."""
     codes = list(THROTTLE_CODES)
     if just_created_service:
         codes.extend(JUST_CREATED_CODES.get(just_created_service, []))
     codes.extend(extra_codes)
-    return AWSRetry.jittered_backoff(retries=RETRIES, catch_extra_error_codes=codes)
+    return AWSRetry.jittered_backoff(retries=retries, delay=delay, catch_extra_error_codes=codes)
 
 
-def aws_client(module, service, region=None, just_created=False, extra_codes=()):
+def aws_client(module, service, region=None, just_created=False, extra_codes=(), retries=RETRIES, delay=DELAY):
     """A client whose calls made with ``aws_retry=True`` retry throttling (and just-created codes).
 
-    Cached on the module per (service, region, just_created, extra_codes).
+    `retries` and `delay` (the first back-off, in seconds) are those of AWSRetry.jittered_backoff: a
+    module whose extra codes mean "busy for minutes" may wait longer. Cached on the module per
+    (service, region, just_created, extra_codes, retries, delay).
     """
     extra_codes = tuple(extra_codes)
-    key = (service, region, bool(just_created), extra_codes)
+    key = (service, region, bool(just_created), extra_codes, retries, delay)
     cache = module.__dict__.setdefault("_finproc_clients", {})
     if key not in cache:
-        decorator = retry_decorator(service if just_created else None, extra_codes)
+        decorator = retry_decorator(service if just_created else None, extra_codes, retries, delay)
         params = {"retry_decorator": decorator}
         if region:
             params["region"] = region

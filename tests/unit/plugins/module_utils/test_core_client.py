@@ -70,6 +70,20 @@ def test_throttling_and_extra_codes_are_retried(ec2):
     assert reply["Vpcs"] == []
 
 
+def test_retries_and_delay_set_the_back_off_of_a_client_of_its_own(ec2, monkeypatch):
+    client, stub = ec2
+    module = FakeModule(clients={"ec2": client})
+    slept = []
+    monkeypatch.setattr("time.sleep", slept.append)
+    stub.add_client_error("describe_vpcs", "Busy")
+    stub.add_client_error("describe_vpcs", "Busy")
+    patient = core_client.aws_client(module, "ec2", extra_codes=["Busy"], retries=2, delay=7)
+    assert patient is not core_client.aws_client(module, "ec2", extra_codes=["Busy"])
+    with pytest.raises(ClientError):
+        patient.describe_vpcs(aws_retry=True)  # two attempts (AWSRetry's retries), then the error
+    assert len(slept) == 1 and 0 <= slept[0] <= 7
+
+
 def test_paginate_joins_two_pages(ec2):
     client, stub = ec2
     other = dict(SUBNET, SubnetId="subnet-2")
