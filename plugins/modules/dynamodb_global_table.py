@@ -220,24 +220,24 @@ changes:
 import re
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.results import diff
+from ansible_collections.finproc.dr.plugins.module_utils.results import snake
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import TAG_READERS
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import TAGGERS
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.waiters import poll_until
 
 # UpdateTable is refused while the table or a replica changes, replica builds are throttled, and
 # continuous backups are unavailable for a while after a table is created.
 BUSY_CODES = ["ResourceInUseException", "LimitExceededException", "ContinuousBackupsUnavailableException"]
-retry = AWSRetry.jittered_backoff()
-retry_busy = AWSRetry.jittered_backoff(retries=12, delay=5, max_delay=60, catch_extra_error_codes=BUSY_CODES)
+BUSY_RETRIES, BUSY_DELAY = 12, 5  # the back-off of those (client.aws_client's retries and delay)
 POLL_SECONDS = 5
 # How a replica starts out on AWS (for check mode's account of what would follow its creation).
 NEW_REPLICA = {"deletion_protection": False, "point_in_time_recovery": False, "tags": {}, "arn": None}
@@ -274,53 +274,52 @@ def same_key(found, wanted_arn):
 
 
 class GlobalTable(object):
+    """present() and absent() for resource.run: a table and its replicas converge region by region,
+    each step recorded in `changes` (and, in check mode, only recorded), which the present/absent
+    skeleton of resource.AWSResource (one read, one plan, one apply) does not model."""
+
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.name = module.params["name"]
         self.home = module.region
-        self.clients = {}
-        self.kms_clients = {}
         self.changes = []
         self.wanted_keys = {}  # region -> wanted key ARN, once resolved (present only)
 
     # -- clients and calls ---------------------------------------------------------------------
-    def ddb(self, region):
-        if region not in self.clients:
-            self.clients[region] = self.module.client("dynamodb", region=region)
-        return self.clients[region]
+    def ddb(self, region, busy=False):
+        if busy:
+            return aws_client(self.module, "dynamodb", region=region, extra_codes=BUSY_CODES, retries=BUSY_RETRIES,
+                              delay=BUSY_DELAY)
+        return aws_client(self.module, "dynamodb", region=region)
 
-    def kms(self, region):
-        if region not in self.kms_clients:
-            self.kms_clients[region] = self.module.client("kms", region=region)
-        return self.kms_clients[region]
+    def fail(self, e, region, operation, step):
+        self.module.fail_json_aws(e, msg="%s failed in %s while %s (table %s)" % (operation, region, step, self.name),
+                                  changes=self.changes)
 
     def call(self, region, operation, step, busy=False, **params):
         """One API call, retried (and, for updates, retried while the table is busy)."""
-        decorator = retry_busy if busy else retry
-        method = getattr(self.ddb(region), operation)
         try:
-            return decorator(method)(**params)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="%s failed in %s while %s (table %s)" % (
-                "".join(part.capitalize() for part in operation.split("_")), region, step, self.name),
-                changes=self.changes)
+            return getattr(self.ddb(region, busy), operation)(aws_retry=True, **params)
+        except AWS_ERRORS as e:
+            self.fail(e, region, "".join(part.capitalize() for part in operation.split("_")), step)
 
     def describe(self, region):
         try:
-            return retry(self.ddb(region).describe_table)(TableName=self.name)["Table"]
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            return self.ddb(region).describe_table(aws_retry=True, TableName=self.name)["Table"]
+        except AWS_ERRORS as e:
+            if error_code(e) == "ResourceNotFoundException":
+                return None
             self.module.fail_json_aws(e, msg="DescribeTable failed in %s (table %s)" % (region, self.name))
 
     def resolve_key(self, region, key):
         """A key ARN for any form of key reference (ARN, ID, alias), looked up only when needed."""
         if not key or (key.startswith("arn:") and ":key/" in key):
             return key
+        kms = aws_client(self.module, "kms", region=region)
         try:
-            return retry(self.kms(region).describe_key)(KeyId=key)["KeyMetadata"]["Arn"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            return kms.describe_key(aws_retry=True, KeyId=key)["KeyMetadata"]["Arn"]
+        except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg="cannot resolve KMS key %s in %s" % (key, region))
 
     # -- reading -------------------------------------------------------------------------------
@@ -329,15 +328,10 @@ class GlobalTable(object):
         backups = self.call(region, "describe_continuous_backups", "reading point-in-time recovery",
                             TableName=self.name)["ContinuousBackupsDescription"]
         pitr = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED"
-        tags, token = [], None
-        while True:
-            page = self.call(region, "list_tags_of_resource", "reading tags", ResourceArn=table["TableArn"],
-                             **({"NextToken": token} if token else {}))
-            tags += page.get("Tags", [])
-            token = page.get("NextToken")
-            if not token:
-                break
-        tags = boto3_tag_list_to_ansible_dict(tags)
+        try:
+            tags = TAG_READERS["dynamodb"](self.ddb(region), table["TableArn"])  # every page
+        except AWS_ERRORS as e:
+            self.fail(e, region, "ListTagsOfResource", "reading tags")
         return {
             "table_status": table.get("TableStatus"),
             "point_in_time_recovery": pitr,
@@ -375,34 +369,35 @@ class GlobalTable(object):
         return table, regions
 
     # -- waiting -------------------------------------------------------------------------------
+    def wait(self, read, done, on_timeout):
+        return poll_until(self.module, read, done, self.params["wait_timeout"], delay=POLL_SECONDS, sleep=time.sleep,
+                          clock=time.monotonic, on_timeout=on_timeout)
+
+    def pending(self, table):
+        """What is not ACTIVE yet in the table as the home region describes it."""
+        if table is None:
+            return ["table in %s: missing" % self.home]
+        pending = []
+        if table.get("TableStatus") != "ACTIVE":
+            pending.append("table in %s: %s" % (self.home, table.get("TableStatus")))
+        return pending + ["replica in %s: %s" % (r["RegionName"], r.get("ReplicaStatus"))
+                          for r in table.get("Replicas", []) if r.get("ReplicaStatus") != "ACTIVE"]
+
     def wait_active(self, step):
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            table = self.describe(self.home)
-            pending = []
-            if table is None:
-                pending.append("table in %s: missing" % self.home)
-            else:
-                if table.get("TableStatus") != "ACTIVE":
-                    pending.append("table in %s: %s" % (self.home, table.get("TableStatus")))
-                pending += ["replica in %s: %s" % (r["RegionName"], r.get("ReplicaStatus"))
-                            for r in table.get("Replicas", []) if r.get("ReplicaStatus") != "ACTIVE"]
-            if not pending:
-                return table
-            if time.monotonic() >= deadline:
-                self.module.fail_json(
-                    msg="timed out after %d s waiting for ACTIVE while %s (table %s): %s"
-                    % (self.params["wait_timeout"], step, self.name, "; ".join(pending)),
-                    changes=self.changes)
-            time.sleep(POLL_SECONDS)
+        def timed_out(table):
+            self.module.fail_json(
+                msg="timed out after %d s waiting for ACTIVE while %s (table %s): %s"
+                % (self.params["wait_timeout"], step, self.name, "; ".join(self.pending(table))),
+                changes=self.changes)
+
+        return self.wait(lambda: self.describe(self.home), lambda table: not self.pending(table), timed_out)
 
     def wait_gone(self, region):
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while self.describe(region) is not None:
-            if time.monotonic() >= deadline:
-                self.module.fail_json(msg="timed out after %d s waiting for table %s in %s to be deleted"
-                                      % (self.params["wait_timeout"], self.name, region), changes=self.changes)
-            time.sleep(POLL_SECONDS)
+        def timed_out(table):
+            self.module.fail_json(msg="timed out after %d s waiting for table %s in %s to be deleted"
+                                  % (self.params["wait_timeout"], self.name, region), changes=self.changes)
+
+        self.wait(lambda: self.describe(region), lambda table: table is None, timed_out)
 
     # -- wanted state --------------------------------------------------------------------------
     def wanted_replicas(self):
@@ -541,14 +536,16 @@ class GlobalTable(object):
                 "%s point-in-time recovery in %s" % ("enable" if pitr else "disable", region)):
             self.call(region, "update_continuous_backups", "setting point-in-time recovery", busy=True,
                       TableName=self.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": pitr})
-        if self.params.get("tags") is not None:
-            to_set, to_unset = compare_aws_tags(state.get("tags", {}), self.params["tags"],
-                                                purge_tags=self.params["purge_tags"])
-            if to_unset and self.step("remove tags %s in %s" % (", ".join(sorted(to_unset)), region)):
-                self.call(region, "untag_resource", "removing tags", ResourceArn=state["arn"], TagKeys=to_unset)
-            if to_set and self.step("set tags %s in %s" % (", ".join(sorted(to_set)), region)):
-                self.call(region, "tag_resource", "tagging", ResourceArn=state["arn"],
-                          Tags=ansible_dict_to_boto3_tag_list(to_set))
+        plan = plan_tags(state.get("tags", {}), self.params.get("tags"), self.params["purge_tags"])
+        if plan.to_unset:
+            self.step("remove tags %s in %s" % (", ".join(plan.to_unset), region))
+        if plan.to_set:
+            self.step("set tags %s in %s" % (", ".join(sorted(plan.to_set)), region))
+        if plan.changed and not self.module.check_mode:
+            try:
+                TAGGERS["dynamodb"](self.ddb(region), state["arn"], plan.to_set, plan.to_unset)
+            except AWS_ERRORS as e:
+                self.fail(e, region, "Tagging", "setting tags")
 
     # -- views ---------------------------------------------------------------------------------
     def view(self, table, regions):
@@ -594,9 +591,9 @@ class GlobalTable(object):
         }
 
     def result(self, changed, before, after_table, after_regions, after_view):
-        out = {"changed": changed, "changes": self.changes, "diff": {"before": before, "after": after_view}}
+        out = {"changed": changed, "changes": self.changes, "diff": diff(before, after_view)}
         if after_table is not None:
-            out["table"] = camel_dict_to_snake_dict(after_table)
+            out["table"] = snake(after_table, keep=())
             out["regions"] = dict((region, dict((k, v) for k, v in state.items() if k not in ("tags", "arn")))
                                   for region, state in after_regions.items())
         return out
@@ -725,9 +722,7 @@ def main():
     validate(module)
     if not module.region:
         module.fail_json(msg="region (the table's home region) is required")
-    table = GlobalTable(module)
-    result = table.present() if module.params["state"] == "present" else table.absent()
-    module.exit_json(**result)
+    run(module, GlobalTable)
 
 
 if __name__ == "__main__":
