@@ -336,26 +336,21 @@ import time
 import uuid
 
 try:
-    import botocore
     from botocore.parsers import ResponseParserError
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-# Route53 throttles with "Throttling" and "PriorRequestNotComplete"; DynamoDB with the others.
-retry = AWSRetry.jittered_backoff(
-    retries=10,
-    catch_extra_error_codes=[
-        "PriorRequestNotComplete",
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "InternalServerError",
-    ],
-)
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+
+# Route53 throttles with "Throttling" and "PriorRequestNotComplete" (client.THROTTLE_CODES); DynamoDB
+# also with these.
+DYNAMODB_RETRY_CODES = ["ProvisionedThroughputExceededException", "InternalServerError"]
 DEFAULTS = {
     "dns_failover": {"timeout": 600.0, "poll_interval": 10.0},
     "replication": {"timeout": 120.0, "poll_interval": 0.2},
@@ -389,12 +384,6 @@ class CallFailed(Exception):
         self.error, self.msg = error, msg
 
 
-def error_code(error):
-    if not isinstance(error, botocore.exceptions.ClientError):
-        return None
-    return to_text(error.response.get("Error", {}).get("Code", ""))
-
-
 def unsupported(error):
     """Whether a TestDNSAnswer error means the endpoint does not implement it."""
     if isinstance(error, ResponseParserError):
@@ -417,32 +406,31 @@ class DnsFailoverProbe(object):
         self.module = module
         self.params = module.params
         self.started = started
-        self.client = module.client("route53", retry_decorator=retry)
+        self.client = aws_client(module, "route53")
         self.hosted_zone_id = self.params["hosted_zone_id"].split("/")[-1]
         self.record_type = self.params["record_type"].upper()
         self.target = self.params["expect_answer_from"]
 
-    def inverted(self):
-        """The Inverted flag of the health check (GetHealthCheck)."""
+    def read_health_check(self, fn, operation):
+        """GetHealthCheck or GetHealthCheckStatus of the health check."""
         health_check_id = self.params["health_check_id"]
         try:
-            reply = self.client.get_health_check(aws_retry=True, HealthCheckId=health_check_id)
-        except is_boto3_error_code("NoSuchHealthCheck"):
-            self.module.fail_json(msg="Route53 health check %s does not exist (NoSuchHealthCheck)" % health_check_id)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="GetHealthCheck failed for health check %s" % health_check_id)
+            return fn(aws_retry=True, HealthCheckId=health_check_id)
+        except AWS_ERRORS as e:
+            if error_code(e) == "NoSuchHealthCheck":
+                self.module.fail_json(
+                    msg="Route53 health check %s does not exist (NoSuchHealthCheck)" % health_check_id)
+            fail_aws(self.module, e, operation, "health check %s" % health_check_id)
+
+    def inverted(self):
+        """The Inverted flag of the health check (GetHealthCheck)."""
+        reply = self.read_health_check(self.client.get_health_check, "GetHealthCheck")
         return bool((reply.get("HealthCheck") or {}).get("HealthCheckConfig", {}).get("Inverted", False))
 
     def health(self, inverted):
         """(status, percentage of checkers counted healthy) of the health check. A checker reports
         the endpoint's raw result; when the check is inverted, one not reporting Success counts healthy."""
-        health_check_id = self.params["health_check_id"]
-        try:
-            reply = self.client.get_health_check_status(aws_retry=True, HealthCheckId=health_check_id)
-        except is_boto3_error_code("NoSuchHealthCheck"):
-            self.module.fail_json(msg="Route53 health check %s does not exist (NoSuchHealthCheck)" % health_check_id)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="GetHealthCheckStatus failed for health check %s" % health_check_id)
+        reply = self.read_health_check(self.client.get_health_check_status, "GetHealthCheckStatus")
         observations = reply.get("HealthCheckObservations") or []
         if not observations:
             return "unknown", None
@@ -465,11 +453,11 @@ class DnsFailoverProbe(object):
                 request["EDNS0ClientSubnetMask"] = mask
         try:
             reply = self.client.test_dns_answer(aws_retry=True, **request)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError) as e:
+        except AWS_ERRORS + (ResponseParserError,) as e:
             if unsupported(e):
                 return None, "Route53 TestDNSAnswer is not available at %s: %s" % (
                     self.client.meta.endpoint_url, to_text(e))
-            self.module.fail_json_aws(e, msg="TestDNSAnswer failed for %s %s in hosted zone %s" % (
+            fail_aws(self.module, e, "TestDNSAnswer", "%s %s in hosted zone %s" % (
                 self.record_type, self.params["record_name"], self.hosted_zone_id))
         return [to_text(r) for r in reply.get("RecordData") or []], reply.get("ResponseCode")
 
@@ -543,14 +531,15 @@ class ReplicationProbe(object):
         self.table = self.params["table_name"]
         self.source_region = self.params["source_region"]
         self.destination_region = self.params["destination_region"]
-        self.source = module.client("dynamodb", region=self.source_region, retry_decorator=retry)
-        self.destination = module.client("dynamodb", region=self.destination_region, retry_decorator=retry)
+        self.source = aws_client(module, "dynamodb", region=self.source_region, extra_codes=DYNAMODB_RETRY_CODES)
+        self.destination = aws_client(module, "dynamodb", region=self.destination_region,
+                                      extra_codes=DYNAMODB_RETRY_CODES)
         self.key = {self.params["key_name"]: {"S": CANARY_PREFIX + str(uuid.uuid4())}}
 
     def call(self, client, region, operation, **request):
         try:
             return getattr(client, operation)(aws_retry=True, TableName=self.table, **request)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        except AWS_ERRORS as e:
             raise CallFailed(e, "%s failed for the canary in table %s in %s" % (
                 client.meta.method_to_api_mapping.get(operation, operation), self.table, region)) from e
 
@@ -574,7 +563,10 @@ class ReplicationProbe(object):
 
     def wait(self, wanted):
         """Read the canary in the destination until present() is wanted or the timeout passes:
-        (time it was seen so, number of reads), the time None when it timed out."""
+        (time it was seen so, number of reads), the time None when it timed out.
+
+        Not waiters.poll_until: here the time running out is a measurement (timed_out), not a
+        failure, and the polls keep their cadence (a slow read shortens the next wait)."""
         start, polls = time.monotonic(), 0
         deadline = start + self.params["timeout"]
         while True:
