@@ -298,7 +298,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tag
 from ansible_collections.finproc.dr.plugins.module_utils.waiters import poll_until
 
 # Lambda throttles with TooManyRequestsException (AWSRetry retries it) and fails inside with ServiceException,
-# "The AWS Lambda service encountered an internal error" (GetFunction - AWS Lambda, Errors,
+# "The Lambda service encountered an internal error." (GetFunction - AWS Lambda, Errors,
 # https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html): tried again.
 RETRY_CODES = ("ServiceException",)
 # Writes to an existing function are refused while an update is in progress: ResourceConflictException, "The
@@ -762,6 +762,7 @@ def main():
     )
     validate(module)
     run(module, Function)
+
 
 if __name__ == "__main__":
     main()
