@@ -129,3 +129,30 @@ def test_the_listeners_certificate_is_made_once_private_and_for_the_local_zones(
     emulator.ensure_tls()
     assert cert.read_bytes() == first, "a fresh certificate was replaced"
     assert capsys.readouterr().out.count("wrote a self-signed certificate") == 1
+
+
+def test_localstack_is_mended_once_where_it_departs_from_aws(emulator, tmp_path, capsys):
+    """The emulator layer, not the modules, carries the workarounds: among them, DescribeTable in a
+    replica's region answers the replica's own SSEDescription (dr_controls_info reads only that, as
+    AWS reports it); each fix is applied once, and a file not as expected is reported, not broken."""
+    site = tmp_path / "venv" / "lib" / "python3.13" / "site-packages"
+    for relative, shipped, _fixed in emulator.LOCALSTACK_FIXES:
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("before\n" + shipped + "after\n")
+    assert any(
+        "SSEDescription" in fixed and relative.endswith("dynamodb/provider.py")
+        for relative, _shipped, fixed in emulator.LOCALSTACK_FIXES
+    )
+    emulator.apply_localstack_fixes(tmp_path / "venv")
+    once = {relative: (site / relative).read_text() for relative, _s, _f in emulator.LOCALSTACK_FIXES}
+    for relative, _shipped, fixed in emulator.LOCALSTACK_FIXES:
+        assert once[relative] == "before\n" + fixed + "after\n"
+    emulator.apply_localstack_fixes(tmp_path / "venv")
+    assert {relative: (site / relative).read_text() for relative in once} == once
+    relative = emulator.LOCALSTACK_FIXES[0][0]
+    (site / relative).write_text("something else\n")
+    emulator.apply_localstack_fixes(tmp_path / "venv")
+    assert (site / relative).read_text() == "something else\n"
+    captured = capsys.readouterr()
+    assert f"{relative} is not as expected" in captured.out + captured.err
