@@ -350,10 +350,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
-from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.results import exit_result
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -573,10 +571,8 @@ class Alarms(object):
     # -- calls -----------------------------------------------------------------------------------
     def describe_alarms(self, what, **params):
         """Every metric alarm DescribeAlarms lists for `params` (all pages)."""
-        try:
-            return paginate(self.client, "describe_alarms", "MetricAlarms", AlarmTypes=["MetricAlarm"], **params)
-        except AWS_ERRORS as e:
-            fail_aws(self.module, e, "DescribeAlarms", what)
+        return paginate_or_fail(self.module, self.client, "describe_alarms", "MetricAlarms", resource=what,
+                                AlarmTypes=["MetricAlarm"], **params)
 
     def describe(self, names):
         """The metric alarms of the prefix or, without it, of `names`, by name."""

@@ -252,8 +252,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
-from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
@@ -385,10 +384,8 @@ class Schedule(AWSResource):
         return rule
 
     def list_targets(self):
-        try:
-            return paginate(self.events, "list_targets_by_rule", "Targets", Rule=self.name, EventBusName=self.bus)
-        except AWS_ERRORS as e:
-            self.fail_aws(e, "ListTargetsByRule")
+        return paginate_or_fail(self.module, self.events, "list_targets_by_rule", "Targets", resource=self.label(),
+                                Rule=self.name, EventBusName=self.bus)
 
     def list_tags(self, arn):
         return read_tags(self.module, self.events, "events", arn, self.label())

@@ -669,3 +669,12 @@ def test_a_concurrent_tag_modification_is_retried(cloudwatch, monkeypatch, capsy
     result, code = run(cloudwatch, monkeypatch, capsys, args(latency_args()))
     assert code == 0, result
     assert result["updated"] == [LATENCY]
+
+
+def test_a_refused_describe_fails_naming_the_prefix(cloudwatch, monkeypatch, capsys):
+    client, stub = cloudwatch
+    stub.add_client_error("describe_alarms", "AccessDenied", "no", 403, expected_params=by_prefix())
+    result, code = run(cloudwatch, monkeypatch, capsys, args(purge_prefix=PREFIX))
+    assert code == 1
+    assert result["msg"].startswith("DescribeAlarms failed for the alarms with the prefix %s in us-east-2" % PREFIX)
+    assert result["error"]["code"] == "AccessDenied"

@@ -819,3 +819,17 @@ def test_the_default_bus_by_arn_is_accepted(events, awslambda, monkeypatch, caps
     result, code = run(events, awslambda, monkeypatch, capsys, args=dict(ARGS, event_bus_name=bus))
     assert code == 0, result
     assert result["changed"] is False
+
+
+def test_a_refused_list_targets_fails_naming_the_rule(events, awslambda, monkeypatch, capsys, sent):
+    events[1].add_response("describe_rule", rule(), RULE)
+    events[1].add_client_error(
+        "list_targets_by_rule",
+        service_error_code="AccessDeniedException",
+        http_status_code=400,
+        expected_params=BY_RULE,
+    )
+    result, code = run(events, awslambda, monkeypatch, capsys)
+    assert code == 1
+    assert result["msg"].startswith(f"ListTargetsByRule failed for EventBridge rule {NAME} in us-east-2")
+    assert writes(sent) == []
