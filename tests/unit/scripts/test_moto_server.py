@@ -101,17 +101,22 @@ def _certificate(tmp_path):
     return acm, acm.import_certificate(Certificate=cert.read_bytes(), PrivateKey=key.read_bytes())["CertificateArn"]
 
 
-def test_a_deleted_listener_no_longer_uses_its_certificate(aws, tmp_path):
-    elbv2, arn, vpc = _alb()
-    acm, certificate = _certificate(tmp_path)
+def _https_listener(elbv2, arn, vpc, certificate):
+    """An HTTPS listener of the load balancer `arn` that uses `certificate`; its ARN."""
     group = elbv2.create_target_group(Name="fix-app", Protocol="HTTP", Port=8080, VpcId=vpc)["TargetGroups"][0]
-    listener = elbv2.create_listener(
+    return elbv2.create_listener(
         LoadBalancerArn=arn,
         Protocol="HTTPS",
         Port=443,
         Certificates=[{"CertificateArn": certificate}],
         DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
     )["Listeners"][0]["ListenerArn"]
+
+
+def test_a_deleted_listener_no_longer_uses_its_certificate(aws, tmp_path):
+    elbv2, arn, vpc = _alb()
+    acm, certificate = _certificate(tmp_path)
+    listener = _https_listener(elbv2, arn, vpc, certificate)
     assert acm.describe_certificate(CertificateArn=certificate)["Certificate"]["InUseBy"] == [listener]
     elbv2.delete_load_balancer(LoadBalancerArn=arn)
     assert acm.describe_certificate(CertificateArn=certificate)["Certificate"]["InUseBy"] == []
@@ -162,14 +167,7 @@ def test_a_reimport_keeps_the_certificates_tags_and_users(aws, tmp_path):
     elbv2, arn, vpc = _alb()
     acm, certificate = _certificate(tmp_path)
     acm.add_tags_to_certificate(CertificateArn=certificate, Tags=[{"Key": "Name", "Value": "fix-alb"}])
-    group = elbv2.create_target_group(Name="fix-app", Protocol="HTTP", Port=8080, VpcId=vpc)["TargetGroups"][0]
-    listener = elbv2.create_listener(
-        LoadBalancerArn=arn,
-        Protocol="HTTPS",
-        Port=443,
-        Certificates=[{"CertificateArn": certificate}],
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
-    )["Listeners"][0]["ListenerArn"]
+    listener = _https_listener(elbv2, arn, vpc, certificate)
     leaf, key, intermediate = _leaf_and_chain()
     again = acm.import_certificate(CertificateArn=certificate, Certificate=leaf, PrivateKey=key)
     assert again["CertificateArn"] == certificate
