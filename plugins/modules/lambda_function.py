@@ -430,16 +430,12 @@ def function_result(config, tags):
     return function
 
 
-class Seen(dict):
-    """A function's configuration that a timeout message shows as its state and the reason Lambda gives."""
-
-    def __repr__(self):
-        if self.get("State") == "Pending":
-            reason = self.get("StateReason") or self.get("LastUpdateStatusReason")
-        else:
-            reason = self.get("LastUpdateStatusReason") or self.get("StateReason")
-        return "its State is %s and its LastUpdateStatus %s%s" % (
-            self.get("State"), self.get("LastUpdateStatus"), " (%s)" % reason if reason else "")
+def status_text(config, after=None):
+    """The State and LastUpdateStatus of a function, with the reason Lambda gives (the update's, after one)."""
+    reason = config.get("LastUpdateStatusReason") if after == "update" else None
+    reason = reason or config.get("StateReason") or config.get("LastUpdateStatusReason")
+    return "its State is %s and its LastUpdateStatus %s%s" % (
+        config.get("State"), config.get("LastUpdateStatus"), " (%s)" % reason if reason else "")
 
 
 class Function(AWSResource):
@@ -475,10 +471,15 @@ class Function(AWSResource):
                     return e  # a role IAM has just made: Lambda sees it a few seconds later
                 self.fail_aws(e, "CreateFunction")
 
-        what = ("Lambda to assume the role %s (its trust policy must allow lambda.amazonaws.com to sts:AssumeRole)"
-                % request["Role"])
+        def timed_out(e):
+            self.module.fail_json_aws(
+                e, msg="CreateFunction failed for Lambda function %s in %s: Lambda could not assume the role %s for "
+                "%d s. Its trust policy must allow lambda.amazonaws.com to sts:AssumeRole."
+                % (self.name, self.module.region, request["Role"], ROLE_GRACE_SECONDS))
+
         return poll_until(self.module, attempt, lambda reply: isinstance(reply, dict), ROLE_GRACE_SECONDS,
-                          delay=ROLE_POLL_SECONDS, what=what, sleep=time.sleep, clock=time.monotonic)
+                          delay=ROLE_POLL_SECONDS, what="Lambda to assume the role %s" % request["Role"],
+                          sleep=time.sleep, clock=time.monotonic, on_timeout=timed_out)
 
     def update_configuration(self, changes):
         return self.call(self.update_client.update_function_configuration,
@@ -514,11 +515,18 @@ class Function(AWSResource):
                     msg="the update of Lambda function %s failed: its LastUpdateStatus is Failed (%s: %s)"
                     % (self.name, found.get("LastUpdateStatusReasonCode"), found.get("LastUpdateStatusReason")),
                     function=function_result(found, {}))
-            return Seen(found)
+            return found
 
-        what = "Lambda function %s to be %s" % (self.name, goal)
-        return dict(poll_until(self.module, read, lambda found: not busy(found), self.params["wait_timeout"],
-                               delay=POLL_SECONDS, what=what, sleep=time.sleep, clock=time.monotonic))
+        def timed_out(found):
+            self.module.fail_json(
+                msg="timed out after %d s waiting for Lambda function %s to be %s: %s. Raise wait_timeout, or look at "
+                "the function in the Lambda console." % (self.params["wait_timeout"], self.name, goal,
+                                                         status_text(found, after)),
+                function=function_result(found, {}))
+
+        return poll_until(self.module, read, lambda found: not busy(found), self.params["wait_timeout"],
+                          delay=POLL_SECONDS, what="Lambda function %s to be %s" % (self.name, goal),
+                          sleep=time.sleep, clock=time.monotonic, on_timeout=timed_out)
 
     def check_applied(self, config, wanted, action="the update"):
         """Warn about settings Lambda does not report as they were sent (an emulator that ignores some)."""

@@ -342,7 +342,7 @@ def test_a_role_that_stays_unusable_fails_clearly(awslambda, monkeypatch, capsys
         )
     result, code = run(awslambda, monkeypatch, capsys, args)
     assert code == 1
-    assert f"timed out after 60 s waiting for Lambda to assume the role {ROLE}" in result["msg"]
+    assert f"Lambda could not assume the role {ROLE} for 60 s" in result["msg"]
     assert "lambda.amazonaws.com" in result["msg"]
     assert writes(sent) == ["CreateFunction"] * 13
     assert clock.sleeps == [5] * 12
