@@ -144,6 +144,13 @@ def tls_deny_resources(policy):
     return resources
 
 
+def verdict(resource, problems, passed_detail):
+    """One entry (resource, passed, detail): the problems joined, or `passed_detail` when none."""
+    if problems:
+        return resource, False, "; ".join(problems)
+    return resource, True, passed_detail
+
+
 def missing_tags(tags, wanted):
     """What is missing or different in `tags` against `wanted`, as text."""
     problems = []

@@ -12,7 +12,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.finproc.dr.plugins.module_utils.controls.base import as_list, control, principals
+from ansible_collections.finproc.dr.plugins.module_utils.controls.base import as_list, control, principals, verdict
 
 
 @control("kms-key-rotation", "KMS key enabled, customer managed, rotating", resource=lambda s: s.alias)
@@ -31,10 +31,7 @@ def kms_key_rotation(ctx):
     else:
         if not rotation.get("KeyRotationEnabled"):
             problems.append("automatic rotation is off")
-    if problems:
-        yield key["Arn"], False, "; ".join(problems)
-    else:
-        yield key["Arn"], True, "Enabled, customer managed, automatic rotation on"
+    yield verdict(key["Arn"], problems, "Enabled, customer managed, automatic rotation on")
 
 
 @control(
@@ -68,7 +65,4 @@ def kms_key_policy(ctx):
             account_control = True
     if not account_control:
         problems.append("no statement AccountControl allowing kms:* to %s" % root)
-    if problems:
-        yield key["Arn"], False, "; ".join(problems)
-    else:
-        yield key["Arn"], True, "kms:* for the account root only (AccountControl); no Principal *"
+    yield verdict(key["Arn"], problems, "kms:* for the account root only (AccountControl); no Principal *")

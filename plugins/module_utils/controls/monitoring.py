@@ -11,7 +11,7 @@ __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.finproc.dr.plugins.module_utils.controls.base import (
-    as_list, condition_value, control, key_matches, policy_document)
+    as_list, condition_value, control, key_matches, policy_document, verdict)
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
 
 
@@ -83,10 +83,8 @@ def monitoring_alarm_actions(ctx, topic_arn):
             problems.append("%s: TreatMissingData %s, wanted breaching" % (
                 alarm["AlarmName"], alarm.get("TreatMissingData", "missing")))
     problems.extend(action_problems(alarms, topic_arn))
-    if problems:
-        return topic_arn, False, "; ".join(problems)
-    return topic_arn, True, "%d alarms %s* notify the encrypted topic on ALARM and OK" % (
-        len(alarms), s.alarm_prefix)
+    return verdict(topic_arn, problems, "%d alarms %s* notify the encrypted topic on ALARM and OK" % (
+        len(alarms), s.alarm_prefix))
 
 
 def health_check_alarm_actions(ctx, dns_topic):
@@ -100,10 +98,8 @@ def health_check_alarm_actions(ctx, dns_topic):
     if missing:
         problems.append("missing alarms in %s: %s" % (region, ", ".join(missing)))
     problems.extend(action_problems(alarms, dns_topic))
-    if problems:
-        return dns_topic, False, "; ".join(problems)
-    return dns_topic, True, "%d health-check alarms in %s notify the encrypted topic on ALARM and OK" % (
-        len(alarms), region)
+    return verdict(dns_topic, problems, "%d health-check alarms in %s notify the encrypted topic on ALARM and OK" % (
+        len(alarms), region))
 
 
 @control("log-groups", "Log group encrypted with the region's key, retention as designed")
@@ -125,9 +121,7 @@ def log_group_entry(ctx, name):
     if group.get("retentionInDays") != days:
         problems.append("retention %s, wanted %d days" % (
             "%s days" % group["retentionInDays"] if group.get("retentionInDays") else "never expire", days))
-    if problems:
-        return name, False, "; ".join(problems)
-    return name, True, "encrypted with %s, kept %d days" % (key["Arn"], days)
+    return verdict(name, problems, "encrypted with %s, kept %d days" % (key["Arn"], days))
 
 
 @control(
@@ -160,11 +154,8 @@ def monitor_function(ctx):
         targets = [t.get("Arn") for t in s.rule_targets()]
         if config["FunctionArn"] not in targets:
             problems.append("rule %s targets %s, not the function" % (s.rule_name, ", ".join(targets) or "nothing"))
-    if problems:
-        yield config["FunctionArn"], False, "; ".join(problems)
-    else:
-        yield config["FunctionArn"], True, "Active, %s, environment encrypted with %s, rule %s ENABLED %s" % (
-            runtime, key["Arn"], s.rule_name, schedule)
+    yield verdict(config["FunctionArn"], problems, "Active, %s, environment encrypted with %s, rule %s ENABLED %s"
+                  % (runtime, key["Arn"], s.rule_name, schedule))
 
 
 def statement_problems(ctx, policy_name, index, statement):
@@ -215,8 +206,5 @@ def monitor_role_least_privilege(ctx):
             aws_retry=True, RoleName=role_name, PolicyName=policy_name)["PolicyDocument"])
         for index, statement in enumerate(as_list(document.get("Statement"))):
             problems.extend(statement_problems(ctx, policy_name, index, statement))
-    if problems:
-        yield role_name, False, "; ".join(problems)
-    else:
-        yield role_name, True, "inline %s: no wildcard action, * only for cloudwatch:PutMetricData in %s; no " \
-            "managed policy" % (", ".join(policy_names) or "none", ctx.params["monitoring_namespace"])
+    yield verdict(role_name, problems, "inline %s: no wildcard action, * only for cloudwatch:PutMetricData in %s; "
+                  "no managed policy" % (", ".join(policy_names) or "none", ctx.params["monitoring_namespace"]))

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.finproc.dr.plugins.module_utils.controls.base import STACK_TAG, control
+from ansible_collections.finproc.dr.plugins.module_utils.controls.base import STACK_TAG, control, verdict
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
 
 PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "-1": "all"}
@@ -90,12 +90,9 @@ def security_groups(ctx):
             if absent:
                 problems.append("missing %s: %s" % (label, ", ".join(rule_text(r, direction) for r in absent)))
         resource = "%s (%s)" % (group["GroupId"], name)
-        if problems:
-            yield resource, False, "; ".join(problems)
-        else:
-            yield resource, True, "exactly %s in, %s out" % (
-                ", ".join(rule_text(r, "in") for r in sorted(ingress, key=str)),
-                ", ".join(rule_text(r, "out") for r in sorted(egress, key=str)))
+        yield verdict(resource, problems, "exactly %s in, %s out" % (
+            ", ".join(rule_text(r, "in") for r in sorted(ingress, key=str)),
+            ", ".join(rule_text(r, "out") for r in sorted(egress, key=str))))
 
 
 @control("flow-logs", "VPC flow log of all traffic to the flow-log group, active", resource=vpc_of_the_stack)

@@ -13,7 +13,7 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.finproc.dr.plugins.module_utils.controls.base import (
-    Missing, control, covers, normalized_name, tls_deny_resources)
+    Missing, control, covers, normalized_name, tls_deny_resources, verdict)
 
 
 def listener_on(ctx, port):
@@ -59,10 +59,7 @@ def listener_http_redirect(ctx):
             continue
         problems.extend("rule %s: %s" % (rule.get("Priority"), p)
                         for p in redirect_problems(rule.get("Actions") or []))
-    if problems:
-        yield listener["ListenerArn"], False, "; ".join(problems)
-    else:
-        yield listener["ListenerArn"], True, "HTTP only redirects to HTTPS 443 with HTTP_301"
+    yield verdict(listener["ListenerArn"], problems, "HTTP only redirects to HTTPS 443 with HTTP_301")
 
 
 @control(
@@ -126,12 +123,8 @@ def alb_access_logs(ctx):
     if not rules:
         problems.append("no enabled lifecycle rule over the whole bucket expires objects after %d days and "
                         "aborts incomplete uploads" % retention)
-    if problems:
-        yield bucket, False, "; ".join(problems)
-    else:
-        yield bucket, True, ("%s delivers to %s/%s, SSE-S3, public access blocked, TLS only, objects expire "
-                             "after %d days" % (s.alb_name, bucket, ctx.params["alb_access_logs_prefix"],
-                                                retention))
+    yield verdict(bucket, problems, "%s delivers to %s/%s, SSE-S3, public access blocked, TLS only, objects expire "
+                  "after %d days" % (s.alb_name, bucket, ctx.params["alb_access_logs_prefix"], retention))
 
 
 @control(
@@ -156,11 +149,8 @@ def health_check(ctx):
         ("Disabled", False, bool(config.get("Disabled"))),
     ]
     problems = ["%s %s, wanted %s" % (name, found, value) for name, value, found in wanted if found != value]
-    if problems:
-        yield check["Id"], False, "; ".join(problems)
-    else:
-        yield check["Id"], True, "HTTPS %s:443%s every %d s, %d failures" % (
-            alb_name, config.get("ResourcePath"), config.get("RequestInterval"), config.get("FailureThreshold"))
+    yield verdict(check["Id"], problems, "HTTPS %s:443%s every %d s, %d failures" % (
+        alb_name, config.get("ResourcePath"), config.get("RequestInterval"), config.get("FailureThreshold")))
 
 
 @control(
@@ -205,11 +195,8 @@ def failover_record(ctx):
             problems.append("EvaluateTargetHealth off")
     if record.get("HealthCheckId") != check["Id"]:
         problems.append("health check %s, wanted %s" % (record.get("HealthCheckId"), check["Id"]))
-    if problems:
-        yield resource, False, "; ".join(problems)
-    else:
-        yield resource, True, "%s alias to %s, target health evaluated, health check %s" % (
-            role, normalized_name(alb["DNSName"]) + ".", check["Id"])
+    yield verdict(resource, problems, "%s alias to %s, target health evaluated, health check %s" % (
+        role, normalized_name(alb["DNSName"]) + ".", check["Id"]))
 
 
 @control(
