@@ -1,8 +1,9 @@
 """Render the policies the roles deploy, through the roles' OWN templates and variables.
 
 A converged two-region stack like inventories/local (us-east-2 primary, us-west-2 secondary, the
-metrics region us-east-1 with the primary's global key), account 000000000000: group_vars/all.yml,
-then each role's defaults/main.yml and vars/main.yml, then the facts the roles publish on a
+metrics region us-east-1 with the primary's global key), account 000000000000: the shared defaults
+(roles/common/defaults/main.yml) and the play's dr_topology (the finproc.dr.topology filter, as the
+common role sets it), then each role's defaults/main.yml and vars/main.yml, then the facts the roles publish on a
 converged run (keys, account, peers, table, health checks), and ansible-core's own Templar renders
 roles/<role>/templates/<file> as `lookup('template', ...)` does in the role's tasks.
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from ansible_collections.finproc.dr.plugins.filter.topology import topology
 from ansible_collections.finproc.dr.plugins.module_utils import access_paths as ap
 from ansible_collections.finproc.dr.plugins.modules import lambda_schedule
 
@@ -60,7 +62,7 @@ class Stack:
 
     def __init__(self, regions=(PRIMARY, SECONDARY), prefix_vars=None):
         self.regions = list(regions)
-        self.group_vars = dict(_yaml("group_vars/all.yml"), dr_dns_zone_name=ZONE, **(prefix_vars or {}))
+        self.group_vars = dict(_yaml("roles/common/defaults/main.yml"), dr_dns_zone_name=ZONE, **(prefix_vars or {}))
         self.hosts = {region: self._host_facts(region) for region in self.regions}
 
     # -- the facts each host has after a converged run ------------------------------------------
@@ -117,8 +119,10 @@ class Stack:
         variables.update(_yaml("roles/%s/defaults/main.yml" % role))
         variables.update(_yaml("roles/%s/vars/main.yml" % role))
         variables.update(copy.deepcopy(self.hosts[region]))
+        hostvars = self.hostvars()
         variables.update(
-            hostvars=self.hostvars(),
+            hostvars=hostvars,
+            dr_topology=topology(list(self.regions), hostvars),
             ansible_play_hosts_all=list(self.regions),
             role_path=str(ROOT / "roles" / role),
             playbook_dir=str(ROOT / "playbooks"),

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from ansible_collections.finproc.dr.plugins.filter.topology import topology
 
 ROOT = Path(__file__).resolve().parents[3]
 ACCOUNT = "111122223333"
@@ -115,8 +116,9 @@ TABLE = "finproc-dev-transactions"
 
 def monitor_policy(region, table_regions, hostvars=None):
     hostvars = HOSTVARS if hostvars is None else hostvars
-    peers = list(hostvars)
-    keys = role_default("monitoring", "monitoring_replica_kms_key_arns", hostvars=hostvars, monitoring_peer_hosts=peers)
+    # The play's topology as the common role sets it (a host's region is its dr_region or its name).
+    dr_topology = topology(list(hostvars), hostvars)
+    keys = role_default("monitoring", "monitoring_replica_kms_key_arns", hostvars=hostvars, dr_topology=dr_topology)
     return render(
         "monitoring",
         "lambda_policy.json.j2",
