@@ -79,6 +79,16 @@ class Stack(object):
             raise value
         return value
 
+    def read_or_none(self, key, service, operation, absent, region=None, **params):
+        """`operation` of `service` once per `key`; None when AWS answers one of the `absent` codes
+        (the resource does not exist), any other error kept and raised again as cached() does."""
+        def read():
+            try:
+                return getattr(self.client(service, region), operation)(aws_retry=True, **params)
+            except is_boto3_error_code(absent):
+                return None
+        return self.cached(key, read)
+
     def caller(self):
         try:
             identity = self.client("sts").get_caller_identity(aws_retry=True)
@@ -98,13 +108,8 @@ class Stack(object):
     def key(self, region=None):
         """KeyMetadata of alias/<prefix> in `region`; None when the alias does not exist."""
         region = region or self.region
-
-        def read():
-            try:
-                return self.client("kms", region).describe_key(aws_retry=True, KeyId=self.alias)["KeyMetadata"]
-            except is_boto3_error_code("NotFoundException"):
-                return None
-        return self.cached(("key", region), read)
+        found = self.read_or_none(("key", region), "kms", "describe_key", "NotFoundException", region, KeyId=self.alias)
+        return found["KeyMetadata"] if found else None
 
     def need_key(self, region=None):
         key = self.key(region)
@@ -121,14 +126,9 @@ class Stack(object):
     # -- DynamoDB --------------------------------------------------------------------------------
     def table(self, region=None):
         region = region or self.region
-
-        def read():
-            try:
-                client = self.client("dynamodb", region)
-                return client.describe_table(aws_retry=True, TableName=self.table_name)["Table"]
-            except is_boto3_error_code("ResourceNotFoundException"):
-                return None
-        return self.cached(("table", region), read)
+        found = self.read_or_none(("table", region), "dynamodb", "describe_table", "ResourceNotFoundException", region,
+                                  TableName=self.table_name)
+        return found["Table"] if found else None
 
     def need_table(self):
         table = self.table()
@@ -184,13 +184,9 @@ class Stack(object):
 
     # -- ELBv2 -----------------------------------------------------------------------------------
     def alb(self):
-        def read():
-            try:
-                found = self.client("elbv2").describe_load_balancers(aws_retry=True, Names=[self.alb_name])
-            except is_boto3_error_code("LoadBalancerNotFound"):
-                return None
-            return found["LoadBalancers"][0] if found["LoadBalancers"] else None
-        return self.cached(("alb",), read)
+        found = self.read_or_none(("alb",), "elbv2", "describe_load_balancers", "LoadBalancerNotFound",
+                                  Names=[self.alb_name])
+        return ((found or {}).get("LoadBalancers") or [None])[0]
 
     def need_alb(self):
         alb = self.alb()
@@ -208,13 +204,9 @@ class Stack(object):
             self.client("elbv2"), "describe_rules", ListenerArn=listener_arn)["Rules"])
 
     def target_group(self):
-        def read():
-            try:
-                found = paginate(self.client("elbv2"), "describe_target_groups", Names=[self.target_group_name])
-            except is_boto3_error_code("TargetGroupNotFound"):
-                return None
-            return found["TargetGroups"][0] if found["TargetGroups"] else None
-        return self.cached(("target-group",), read)
+        found = self.read_or_none(("target-group",), "elbv2", "describe_target_groups", "TargetGroupNotFound",
+                                  Names=[self.target_group_name])
+        return ((found or {}).get("TargetGroups") or [None])[0]
 
     def elb_tags(self, arns):
         """Tags of load balancer and target group ARNs, in one DescribeTags."""
@@ -285,12 +277,9 @@ class Stack(object):
         return "arn:%s:sns:%s:%s:%s" % (self.partition, region, self.account_id, name)
 
     def topic_attributes(self, arn, region):
-        def read():
-            try:
-                return self.client("sns", region).get_topic_attributes(aws_retry=True, TopicArn=arn)["Attributes"]
-            except is_boto3_error_code(["NotFound", "NotFoundException"]):
-                return None
-        return self.cached(("topic", arn), read)
+        found = self.read_or_none(("topic", arn), "sns", "get_topic_attributes", ["NotFound", "NotFoundException"],
+                                  region, TopicArn=arn)
+        return found["Attributes"] if found else None
 
     def topic_tags(self, arn, region):
         return self.cached(("topic-tags", arn), lambda: boto3_tag_list_to_ansible_dict(
@@ -327,12 +316,8 @@ class Stack(object):
 
     # -- Lambda, EventBridge, IAM ----------------------------------------------------------------
     def function(self):
-        def read():
-            try:
-                return self.client("lambda").get_function(aws_retry=True, FunctionName=self.function_name)
-            except is_boto3_error_code("ResourceNotFoundException"):
-                return None
-        return self.cached(("function",), read)
+        return self.read_or_none(("function",), "lambda", "get_function", "ResourceNotFoundException",
+                                 FunctionName=self.function_name)
 
     def need_function(self):
         function = self.function()
@@ -341,12 +326,8 @@ class Stack(object):
         return function
 
     def rule(self):
-        def read():
-            try:
-                return self.client("events").describe_rule(aws_retry=True, Name=self.rule_name)
-            except is_boto3_error_code("ResourceNotFoundException"):
-                return None
-        return self.cached(("rule",), read)
+        return self.read_or_none(("rule",), "events", "describe_rule", "ResourceNotFoundException",
+                                 Name=self.rule_name)
 
     def need_rule(self):
         rule = self.rule()
