@@ -237,7 +237,9 @@ from ansible_collections.finproc.dr.plugins.module_utils.waiters import poll_unt
 # UpdateTable is refused while the table or a replica changes, replica builds are throttled, and
 # continuous backups are unavailable for a while after a table is created.
 BUSY_CODES = ["ResourceInUseException", "LimitExceededException", "ContinuousBackupsUnavailableException"]
-BUSY_RETRIES, BUSY_DELAY = 12, 5  # the back-off of those (client.aws_client's retries and delay)
+# The back-off of those (client.aws_client's retries and delay): 12 attempts, from 5 s.
+BUSY_RETRIES = 12
+BUSY_DELAY = 5
 POLL_SECONDS = 5
 # How a replica starts out on AWS (for check mode's account of what would follow its creation).
 NEW_REPLICA = {"deletion_protection": False, "point_in_time_recovery": False, "tags": {}, "arn": None}
