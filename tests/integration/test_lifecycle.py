@@ -39,8 +39,22 @@ def without_data(state, environment):
 
 
 def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_inventory, environment_name):
+    # The monitor's runtime and schedule and the table's name set where AWX puts inventory variables
+    # (the inventory's `all` vars): the roles deploy them and verify.yml expects them. python3.13 is
+    # a Lambda runtime (AWS Lambda Developer Guide, "Building Lambda functions with Python",
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html: Python 3.13, python3.13).
+    table = f"finproc-{environment_name}-ledger"
+    local_inventory["all"]["vars"] = dict(
+        local_inventory["all"].get("vars") or {},
+        monitoring_function_runtime="python3.13",
+        monitoring_schedule_minutes=5,
+        data_table_name=table,
+    )
+    # The environment's name where AWX puts inventory variables too (the inventory's `all` vars), not
+    # -e: it wins over the collection's default (dev) and every resource name below carries it.
+    local_inventory["all"].setdefault("vars", {})["dr_environment"] = environment_name
     inventory = write_inventory(tmp_path, local_inventory)
-    env = {"dr_environment": environment_name}
+    env = {}
     empty = snapshot()
 
     converge = run_site(inventory, extra_vars=env)
@@ -51,6 +65,14 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     converged = snapshot()
     for region in REGIONS:
         assert len(converged[region]["vpcs"]) == len(empty[region]["vpcs"]) + 1
+        # The overridden settings are what the stack runs with.
+        assert table in converged[region]["tables"]
+        assert f"finproc-{environment_name}-transactions" not in converged[region]["tables"]
+        function = f"finproc-{environment_name}-health-monitor"
+        config = boto3.client("lambda", region_name=region).get_function_configuration(FunctionName=function)
+        assert config["Runtime"] == "python3.13"
+        rule = boto3.client("events", region_name=region).describe_rule(Name=function)
+        assert rule["ScheduleExpression"] == "rate(5 minutes)"
 
     # verify.yml passes on the converged stack, and fails naming a control broken behind its back.
     reports = tmp_path / "reports"
@@ -60,6 +82,12 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     report = json.loads(next(reports.glob("verify-*.json")).read_text())
     assert report["passed"] is True and report["failed"] == []
     assert {c["region"] for c in report["controls"]} >= set(REGIONS)
+    # ... checking the overridden values, not the collection's defaults.
+    monitors = [c for c in report["controls"] if c["id"] == "monitor-function"]
+    assert len(monitors) == len(REGIONS) and all("python3.13" in c["detail"] for c in monitors), monitors
+    assert all("rate(5 minutes)" in c["detail"] for c in monitors), monitors
+    tables = [c for c in report["controls"] if c["id"] == "table-pitr"]
+    assert tables and all(c["resource"].endswith(f":table/{table}") for c in tables), tables
     kms = boto3.client("kms", region_name=REGIONS[1])
     key_id = kms.describe_key(KeyId=f"alias/finproc-{environment_name}")["KeyMetadata"]["KeyId"]
     kms.disable_key_rotation(KeyId=key_id)
@@ -127,7 +155,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     assert without_data(after, environment_name) == without_data(empty, environment_name)
     for region in REGIONS:
         assert f"alias/finproc-{environment_name}" in after[region]["kms_aliases"]
-        assert f"finproc-{environment_name}-transactions" in after[region]["tables"]
+        assert table in after[region]["tables"]
     assert "kept (data)" in destroyed.stdout
     for region in REGIONS:
         # The application's records stay with the data; the monitor's own log group goes.
