@@ -50,11 +50,8 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         monitoring_schedule_minutes=5,
         data_table_name=table,
     )
-    # The environment's name where AWX puts inventory variables too (the inventory's `all` vars), not
-    # -e: it wins over the collection's default (dev) and every resource name below carries it.
-    local_inventory["all"].setdefault("vars", {})["dr_environment"] = environment_name
     inventory = write_inventory(tmp_path, local_inventory)
-    env = {}
+    env = {"dr_environment": environment_name}
     empty = snapshot()
 
     converge = run_site(inventory, extra_vars=env)
