@@ -254,7 +254,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
-from ansible_collections.finproc.dr.plugins.module_utils.client import paginate
+from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
@@ -475,11 +475,8 @@ class Certificate(AWSResource):
 
     def find(self):
         """The certificate whose Name tag is the name, and its tags; (None, {}) when there is none."""
-        try:
-            summaries = paginate(self.client, "list_certificates", "CertificateSummaryList",
-                                 Includes={"keyTypes": self.key_types()})
-        except AWS_ERRORS as e:
-            fail_aws(self.module, e, "ListCertificates", self.label())
+        summaries = paginate_or_fail(self.module, self.client, "list_certificates", "CertificateSummaryList",
+                                     self.label(), Includes={"keyTypes": self.key_types()})
         found = []
         for summary in summaries:
             tags = self.list_tags(summary["CertificateArn"])
