@@ -189,6 +189,11 @@ def derived_names(prefix):
     )
 
 
+def alb_log_bucket_name(prefix, account, region):
+    """The ALB access-log bucket of a region (roles/load_balancing/vars/main.yml)."""
+    return "%s-%s-%s-alb-logs" % (prefix, account, region)
+
+
 class Names(object):
     """The names and ARNs of the stack, as the roles make them."""
 
@@ -614,7 +619,7 @@ def _alb_log_paths(n):
     paths = []
     for r in n.regions:
         region = r["region"]
-        bucket = r.get("alb_log_bucket_name") or "%s-%s-%s-alb-logs" % (n.prefix, n.account, region)
+        bucket = r.get("alb_log_bucket_name") or alb_log_bucket_name(n.prefix, n.account, region)
         base = "alb-logs:%s" % region
         logs = "%s/%s/AWSLogs/%s/elasticloadbalancing/%s/2026/01/01/probe.log.gz" % (
             n.bucket_arn(bucket), n.alb_access_logs_prefix, n.account, region)

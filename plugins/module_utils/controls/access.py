@@ -123,7 +123,7 @@ def evaluate_access_paths(ctx):
     ctx.bucket_regions = {}
     for region in description["regions"]:
         ctx.bucket_regions[region["bucket_name"]] = region["region"]
-        ctx.bucket_regions["%s-%s-%s-alb-logs" % (s.prefix, s.account_id, region["region"])] = region["region"]
+        ctx.bucket_regions[s.alb_log_bucket(region["region"])] = region["region"]
     for path in paths_of_the_stack.access_paths(description):
         if path.region != s.region:
             continue

@@ -10,7 +10,8 @@ __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.finproc.dr.plugins.module_utils.access_paths import TABLE_SUFFIX, derived_names
+from ansible_collections.finproc.dr.plugins.module_utils.access_paths import (
+    TABLE_SUFFIX, alb_log_bucket_name, derived_names)
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client, paginate
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.controls.base import (
@@ -100,6 +101,9 @@ class Stack(object):
     def bucket_of(self, region):
         """The data bucket of a region: I(bucket_names), else the data role's default name."""
         return (self.params["bucket_names"] or {}).get(region) or "%s-%s-%s" % (self.prefix, self.account_id, region)
+
+    def alb_log_bucket(self, region=None):
+        return alb_log_bucket_name(self.prefix, self.account_id, region or self.region)
 
     def bucket_arn(self, name):
         return "arn:%s:s3:::%s" % (self.partition, name)

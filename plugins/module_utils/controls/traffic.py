@@ -75,7 +75,7 @@ def alb_access_logs(ctx):
     if not ctx.params["alb_access_logs"]:
         yield s.alb_name, True, "access logs off by configuration (alb_access_logs false)"
         return
-    bucket = "%s-%s-%s-alb-logs" % (s.prefix, s.account_id, s.region)
+    bucket = s.alb_log_bucket()
     arn = s.need_alb()["LoadBalancerArn"]
     attributes = s.cached(("alb-attributes",), lambda: dict(
         (a["Key"], a["Value"]) for a in s.client("elbv2").describe_load_balancer_attributes(
