@@ -103,10 +103,8 @@ options:
     type: int
     default: 900
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - finproc.dr.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
 notes:
   - A certificate requested with the same settings, under the same I(name), less than an hour
     after an earlier request is the same certificate for ACM (the request's idempotency token is

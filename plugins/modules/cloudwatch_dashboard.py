@@ -47,10 +47,8 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - finproc.dr.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
 notes:
   - Check mode is supported; no write is made, C(changed) says whether a run would change the
     dashboard (its body or its tags).

@@ -167,9 +167,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - Check mode is supported; no write is made, C(changed), I(created), I(updated) and I(deleted) say
     what a run would do.

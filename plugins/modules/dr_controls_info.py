@@ -304,9 +304,7 @@ options:
       - tags
       - access-paths
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - Needs read permissions on KMS, DynamoDB, S3, EC2, ELBv2, Route53, SNS, CloudWatch, CloudWatch
     Logs, Lambda, EventBridge and IAM in I(region) (KMS, DynamoDB and SNS, CloudWatch in the other

@@ -68,10 +68,8 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - finproc.dr.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
 """
 
 EXAMPLES = r"""

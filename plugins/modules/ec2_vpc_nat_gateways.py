@@ -66,9 +66,7 @@ options:
     type: int
     default: 600
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - In check mode nothing is created or tagged. A gateway that would be created is returned with
     I(subnet_id), I(vpc_id), I(tags), I(address_tags) and I(state=pending) only; an existing gateway

@@ -71,9 +71,7 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - Check mode is supported; a subnet that would be created is returned without an ID.
   - Diff mode reports the availability zone, public IP mapping and tags of every listed subnet,

@@ -135,10 +135,8 @@ options:
     type: int
     default: 120
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - finproc.dr.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
 notes:
   - Tags given at creation are set by CreateTargetGroup itself; later changes use AddTags and
     RemoveTags.

@@ -155,9 +155,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - I(measure=dns_failover) needs C(route53:GetHealthCheck), C(route53:GetHealthCheckStatus) and
     C(route53:TestDNSAnswer);

@@ -135,10 +135,8 @@ options:
     type: int
     default: 300
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - finproc.dr.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
 notes:
   - The zip's bytes come from Python's C(zipfile) and C(zlib). A host whose zlib compresses
     differently (another zlib implementation, such as zlib-ng) gives another C(CodeSha256) for the

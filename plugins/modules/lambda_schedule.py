@@ -103,10 +103,8 @@ options:
     type: str
     default: default
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - finproc.dr.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
 notes:
   - Tags apply to the rule; a new rule gets them with PutRule, an existing one with TagResource and
     UntagResource.

@@ -39,9 +39,7 @@ options:
     type: bool
     required: true
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - Route53 health checks are global; I(region) only selects the endpoint of the API.
   - Route53 takes some time (the check's request interval times its failure threshold, plus the

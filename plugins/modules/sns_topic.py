@@ -110,9 +110,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 notes:
   - Needs C(sts:GetCallerIdentity) (to build the topic's ARN) besides the SNS permissions.
   - Check mode is supported; diff mode reports the key, display name, policy, subscriptions and tags.
