@@ -24,17 +24,31 @@ from ansible_collections.finproc.dr.plugins.module_utils import errors
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 
 
+def resource_argument_spec(tags=True, **options):
+    """The argument spec of a resource module: its own options, ``state`` (present or absent) and, with
+    `tags`, ``tags`` and ``purge_tags`` as the amazon.aws.tags doc fragment documents them (alias
+    resource_tags; purge_tags true)."""
+    spec = dict(options)
+    spec["state"] = dict(type="str", default="present", choices=["present", "absent"])
+    if tags:
+        spec["tags"] = dict(type="dict", aliases=["resource_tags"])
+        spec["purge_tags"] = dict(type="bool", default=True)
+    return spec
+
+
 class AWSResource(object):
     kind = "resource"  # e.g. "SNS topic", in messages
+    arn = None  # the resource's ARN, once a module knows it
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.region = module.region
+        self.name = module.params.get("name")
 
     def identity(self):
         """The resource in messages, after `kind` (e.g. its name, or its name and ARN)."""
-        return self.params.get("name")
+        return self.name
 
     def label(self):
         return "%s %s" % (self.kind, self.identity())

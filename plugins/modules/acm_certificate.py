@@ -258,6 +258,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -432,15 +433,10 @@ class Certificate(AWSResource):
 
     def __init__(self, module):
         super(Certificate, self).__init__(module)
-        self.name = module.params["name"]
-        self.arn = None
         self.importing = bool(module.params.get("certificate"))
         self.replacing = None  # a dead requested certificate that a new request replaces
         self.client = aws_client(module, "acm", extra_codes=RETRY_CODES)
         self.deadline = time.monotonic() + module.params["wait_timeout"]
-
-    def identity(self):
-        return self.name
 
     # -- calls -----------------------------------------------------------------------------------
     def about(self, arn):
@@ -816,9 +812,8 @@ def validate(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         certificate=dict(type="str"),
         private_key=dict(type="str", no_log=True),
         certificate_chain=dict(type="str"),
@@ -828,8 +823,6 @@ def main():
         key_algorithm=dict(type="str", default="RSA_2048", choices=REQUESTABLE_KEYS),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -145,6 +145,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import aws_clien
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -169,7 +170,6 @@ class Dashboard(AWSResource):
 
     def __init__(self, module):
         super(Dashboard, self).__init__(module)
-        self.name = module.params["name"]
         self.body = parse_body(module)
         # The tags the dashboard should have; None when its tags are not managed (nor read). A deleted
         # dashboard's tags are not read.
@@ -287,12 +287,9 @@ def parse_body(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
         body=dict(type="json"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -355,6 +355,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 
 # DescribeAlarms (AlarmNames) and DeleteAlarms take at most 100 names.
 CHUNK = 100
@@ -696,12 +697,9 @@ def main():
         actions_enabled=dict(type="bool", default=True),
         tags=dict(type="dict"),
     )
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         alarms=dict(type="list", elements="dict", required=True, options=alarm_spec),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         purge_prefix=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

@@ -145,6 +145,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 
 RESOURCE_TYPE_FILTER = {"VPC": "VPC", "Subnet": "Subnet", "NetworkInterface": "NetworkInterface"}
 # Settings AWS cannot change on an existing flow log.
@@ -308,7 +309,7 @@ def find_by_id(module, flow_log_id):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         resource_id=dict(type="str", required=True),
         resource_type=dict(type="str", default="VPC", choices=["VPC", "Subnet", "NetworkInterface"]),
         traffic_type=dict(type="str", default="ALL", choices=["ACCEPT", "REJECT", "ALL"]),
@@ -318,9 +319,6 @@ def main():
         deliver_logs_permission_arn=dict(type="str"),
         max_aggregation_interval=dict(type="int", default=600, choices=[60, 600]),
         log_format=dict(type="str"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -280,6 +280,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import aws_clien
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -384,8 +385,6 @@ class TargetGroup(AWSResource):
 
     def __init__(self, module):
         super(TargetGroup, self).__init__(module)
-        self.name = module.params["name"]
-        self.arn = None
         self.client = aws_client(module, "elbv2")
         # Right after CreateTargetGroup, the new group may not be visible to every call yet.
         self.new_client = aws_client(module, "elbv2", just_created=True)
@@ -606,9 +605,8 @@ def main():
         unhealthy_threshold=dict(type="int", default=2),
         matcher=dict(type="str"),
     )
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         protocol=dict(type="str", default="HTTP", choices=["HTTP", "HTTPS"]),
         protocol_version=dict(type="str", default="HTTP1", choices=["HTTP1", "HTTP2", "GRPC"]),
         port=dict(type="int"),
@@ -617,8 +615,6 @@ def main():
         health_check=dict(type="dict", options=health_check_spec, apply_defaults=True),
         attributes=dict(type="dict", default={}),
         wait_timeout=dict(type="int", default=120),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

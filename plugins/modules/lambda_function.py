@@ -287,6 +287,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import aws_clien
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -443,7 +444,6 @@ class Function(AWSResource):
 
     def __init__(self, module):
         super(Function, self).__init__(module)
-        self.name = module.params["name"]
         self.package = None
         if module.params["state"] == "present":
             self.package = build_package(read_sources(module, module.params["source_files"]))
@@ -741,9 +741,8 @@ def validate(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         runtime=dict(type="str"),
         handler=dict(type="str"),
         role_arn=dict(type="str"),
@@ -758,8 +757,6 @@ def main():
         source_files=dict(type="list", elements="path"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

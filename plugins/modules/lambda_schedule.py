@@ -253,6 +253,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import aws_clien
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -365,7 +366,6 @@ class Schedule(AWSResource):
 
     def __init__(self, module):
         super(Schedule, self).__init__(module)
-        self.name = module.params["name"]
         self.bus = module.params["event_bus_name"]
         self.statement_id = module.params["statement_id"] or "%s-invoke" % self.name
         self.function_arn = module.params["function_arn"]
@@ -680,9 +680,8 @@ def validate(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         function_arn=dict(type="str"),
         schedule_expression=dict(type="str"),
         description=dict(type="str", default=""),
@@ -691,8 +690,6 @@ def main():
         target_id=dict(type="str", default="lambda"),
         statement_id=dict(type="str"),
         event_bus_name=dict(type="str", default="default"),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -255,6 +255,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERROR
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -569,11 +570,11 @@ def main():
         sse_kms_encrypted_objects=dict(type="bool", default=False),
         replica_modifications=dict(type="bool", default=False),
     )
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
+        tags=False,
         bucket=dict(type="str", required=True),
         role=dict(type="str"),
         rules=dict(type="list", elements="dict", options=rule_options),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

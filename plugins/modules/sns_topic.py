@@ -237,6 +237,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -291,7 +292,6 @@ class Topic(AWSResource):
 
     def __init__(self, module):
         super(Topic, self).__init__(module)
-        self.name = module.params["name"]
         # SNS throttles with "Throttled" and asks a second writer on the topic to retry
         # ("ConcurrentAccess"): both in client.THROTTLE_CODES.
         self.client = aws_client(module, "sns")
@@ -472,16 +472,13 @@ def main():
         protocol=dict(type="str", required=True),
         endpoint=dict(type="str", required=True),
     )
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         kms_master_key_id=dict(type="str", no_log=False),
         display_name=dict(type="str"),
         policy=dict(type="dict"),
         subscriptions=dict(type="list", elements="dict", options=subscription_spec),
         purge_subscriptions=dict(type="bool", default=True),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

@@ -3,7 +3,7 @@
 import pytest
 from core_fakes import Exited, Failed, FakeModule, client_error
 
-from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource, run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource, resource_argument_spec, run
 
 
 class Thing(AWSResource):
@@ -123,6 +123,29 @@ def test_the_default_result_has_the_diff():
     thing = AWSResource(FakeModule({"name": "x"}))
     assert thing.result(True, None, {}, {"a": 1}) == {"changed": True, "diff": {"before": {}, "after": {"a": 1}}}
     assert thing.identity() == "x"
+
+
+def test_name_and_arn_are_set_for_every_resource():
+    thing = AWSResource(FakeModule({"name": "x"}))
+    assert (thing.name, thing.arn) == ("x", None)
+    nameless = AWSResource(FakeModule({"bucket": "b"}))
+    assert (nameless.name, nameless.identity()) == (None, None)
+
+
+def test_resource_argument_spec_adds_state_and_the_amazon_aws_tag_options():
+    spec = resource_argument_spec(name=dict(type="str", required=True), wait=dict(type="bool", default=False))
+    assert spec == {
+        "name": {"type": "str", "required": True},
+        "wait": {"type": "bool", "default": False},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        # as the amazon.aws.tags doc fragment documents them
+        "tags": {"type": "dict", "aliases": ["resource_tags"]},
+        "purge_tags": {"type": "bool", "default": True},
+    }
+    assert resource_argument_spec(tags=False, bucket=dict(type="str")) == {
+        "bucket": {"type": "str"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+    }
 
 
 class AnsweringThing(Thing):
