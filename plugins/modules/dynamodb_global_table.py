@@ -127,9 +127,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - finproc.dr.aws
 """
 
 EXAMPLES = r"""
@@ -226,6 +224,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -695,9 +694,8 @@ def validate(module):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = resource_argument_spec(
         name=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         hash_key_name=dict(type="str"),
         hash_key_type=dict(type="str", default="S", choices=["S", "N", "B"]),
         range_key_name=dict(type="str"),
@@ -717,8 +715,6 @@ def main():
         )),
         purge_replicas=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
