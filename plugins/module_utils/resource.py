@@ -36,6 +36,22 @@ def resource_argument_spec(tags=True, **options):
     return spec
 
 
+def resource_list_argument_spec(parent, listed, options, wait, wait_timeout):
+    """The argument spec of a module that manages a list of resources of one parent (the subnets or
+    the NAT gateways of a VPC): `parent` (its ID, required), `listed` (required, a list of dicts of
+    `options`, each with its own ``tags``), ``purge_tags`` for the tags of each, ``wait`` and
+    ``wait_timeout`` with the module's defaults."""
+    element = dict(options)
+    element["tags"] = dict(type="dict", default={})
+    return {
+        parent: dict(type="str", required=True),
+        listed: dict(type="list", elements="dict", required=True, options=element),
+        "purge_tags": dict(type="bool", default=True),
+        "wait": dict(type="bool", default=wait),
+        "wait_timeout": dict(type="int", default=wait_timeout),
+    }
+
+
 class AWSResource(object):
     kind = "resource"  # e.g. "SNS topic", in messages
     arn = None  # the resource's ARN, once a module knows it

@@ -210,6 +210,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_list_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
@@ -396,20 +397,8 @@ def diff_entry(gateway_id, tags, address_tags):
 
 
 def main():
-    argument_spec = dict(
-        vpc_id=dict(type="str", required=True),
-        gateways=dict(
-            type="list",
-            elements="dict",
-            required=True,
-            options=dict(
-                subnet_id=dict(type="str", required=True),
-                tags=dict(type="dict", default={}),
-            ),
-        ),
-        purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=600),
+    argument_spec = resource_list_argument_spec(
+        "vpc_id", "gateways", dict(subnet_id=dict(type="str", required=True)), wait=False, wait_timeout=600
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

@@ -195,6 +195,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_list_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
@@ -362,23 +363,12 @@ def diff_view(subnets):
 
 
 def main():
-    argument_spec = dict(
-        vpc_id=dict(type="str", required=True),
-        subnets=dict(
-            type="list",
-            elements="dict",
-            required=True,
-            options=dict(
-                cidr=dict(type="str", required=True),
-                az=dict(type="str", required=True),
-                tags=dict(type="dict", default={}),
-                map_public=dict(type="bool", default=False),
-            ),
-        ),
-        purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
+    subnet_options = dict(
+        cidr=dict(type="str", required=True),
+        az=dict(type="str", required=True),
+        map_public=dict(type="bool", default=False),
     )
+    argument_spec = resource_list_argument_spec("vpc_id", "subnets", subnet_options, wait=True, wait_timeout=300)
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     wanted = validate(module)

@@ -3,7 +3,12 @@
 import pytest
 from core_fakes import Exited, Failed, FakeModule, client_error
 
-from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource, resource_argument_spec, run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import (
+    AWSResource,
+    resource_argument_spec,
+    resource_list_argument_spec,
+    run,
+)
 
 
 class Thing(AWSResource):
@@ -171,3 +176,21 @@ def test_a_state_returned_by_create_or_apply_is_not_read_again():
     assert exited.value.kwargs["thing"] == {"size": 5, "answered": True}
     assert exited.value.kwargs["diff"] == {"before": {"size": 2}, "after": {"size": 5}}
     assert Thing.log == ["read", "apply"]
+
+
+def test_resource_list_argument_spec_gives_each_element_its_tags_and_the_module_its_wait_options():
+    spec = resource_list_argument_spec(
+        "vpc_id", "gateways", dict(subnet_id=dict(type="str", required=True)), False, 600
+    )
+    assert spec == {
+        "vpc_id": {"type": "str", "required": True},
+        "gateways": {
+            "type": "list",
+            "elements": "dict",
+            "required": True,
+            "options": {"subnet_id": {"type": "str", "required": True}, "tags": {"type": "dict", "default": {}}},
+        },
+        "purge_tags": {"type": "bool", "default": True},
+        "wait": {"type": "bool", "default": False},
+        "wait_timeout": {"type": "int", "default": 600},
+    }
