@@ -449,7 +449,7 @@ def main():
             dr_role=dict(type="str", required=True, choices=["primary", "secondary"]),
         )),
         failover_record=dict(type="str", required=True, choices=["PRIMARY", "SECONDARY", ""]),
-        key_alias=dict(type="str"),
+        key_alias=dict(type="str", no_log=False),
         table_name=dict(type="str"),
         bucket_names=dict(type="dict", default={}),
         monitor_runtime=dict(type="str", default="python3.12"),

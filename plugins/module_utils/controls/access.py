@@ -116,7 +116,7 @@ def evaluate_access_paths(ctx):
     except (Missing,) + AWS_ERRORS as e:
         if not isinstance(e, Missing) and is_fatal(e):
             ctx.module.fail_json_aws(e, msg="Access paths in %s: the credentials or the endpoint failed"
-                                  % s.region)
+                                     % s.region)
         ctx.results.append(dict(id=ACCESS_PATHS, title=ACCESS_PATHS_TITLE, region=s.region, resource=s.region,
                                 passed=False, detail=str(e) if isinstance(e, Missing) else describe_error(e)))
         return
@@ -133,7 +133,7 @@ def evaluate_access_paths(ctx):
         except AWS_ERRORS as e:
             if is_fatal(e):
                 ctx.module.fail_json_aws(e, msg="Access path %s in %s: the credentials or the endpoint failed"
-                                      % (path.id, s.region))
+                                         % (path.id, s.region))
             passed, detail = False, "%s (AWS: %s, %s)" % (describe_error(e), path.doc_title, path.doc_url)
         ctx.results.append(dict(id="access-path:" + path.id, title=path.title, region=s.region,
                                 resource=path.resource, passed=bool(passed), detail=detail))

@@ -160,4 +160,3 @@ def missing_tags(tags, wanted):
         elif tags[key] != wanted[key]:
             problems.append("%s=%r, wanted %r" % (key, tags[key], wanted[key]))
     return problems
-

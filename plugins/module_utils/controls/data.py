@@ -107,7 +107,6 @@ def table_streams(ctx):
         yield table["TableArn"], False, "stream %s, wanted NEW_AND_OLD_IMAGES" % stream.get("StreamViewType")
 
 
-
 @control("bucket-versioning", "Bucket versioning enabled", resource=lambda s: s.bucket_name)
 def bucket_versioning(ctx):
     s = ctx.stack

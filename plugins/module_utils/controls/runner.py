@@ -12,18 +12,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.finproc.dr.plugins.module_utils.controls import base
-from ansible_collections.finproc.dr.plugins.module_utils.controls import kms  # noqa: F401 (registers)
-from ansible_collections.finproc.dr.plugins.module_utils.controls import data  # noqa: F401
-from ansible_collections.finproc.dr.plugins.module_utils.controls import network  # noqa: F401
-from ansible_collections.finproc.dr.plugins.module_utils.controls import traffic  # noqa: F401
-from ansible_collections.finproc.dr.plugins.module_utils.controls import monitoring  # noqa: F401
-from ansible_collections.finproc.dr.plugins.module_utils.controls import tags  # noqa: F401
+from ansible_collections.finproc.dr.plugins.module_utils.controls import kms
+from ansible_collections.finproc.dr.plugins.module_utils.controls import data
+from ansible_collections.finproc.dr.plugins.module_utils.controls import network
+from ansible_collections.finproc.dr.plugins.module_utils.controls import traffic
+from ansible_collections.finproc.dr.plugins.module_utils.controls import monitoring
+from ansible_collections.finproc.dr.plugins.module_utils.controls import tags
 from ansible_collections.finproc.dr.plugins.module_utils.controls.access import ACCESS_PATHS, evaluate_access_paths
 from ansible_collections.finproc.dr.plugins.module_utils.controls.base import Missing, describe_error
 from ansible_collections.finproc.dr.plugins.module_utils.controls.stack import Stack
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS, is_fatal
 
-AREAS = ("kms", "data", "network", "traffic", "monitoring", "tags")
+# The area files, in report order (importing them registers their controls).
+AREAS = (kms, data, network, traffic, monitoring, tags)
 CONTROLS = dict((c.id, c) for c in base.REGISTRY)
 CONTROL_IDS = [c.id for c in base.REGISTRY]
 

@@ -347,4 +347,3 @@ class Stack(object):
         arn = self.need_rule()["Arn"]
         return self.cached(("rule-tags",), lambda: boto3_tag_list_to_ansible_dict(
             self.client("events").list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags", [])))
-
