@@ -282,6 +282,15 @@ def _kms_key(region):
     return ("key-policy", region)
 
 
+def _service_key_paths(id_prefix, owner, service, region, what, doc, actions, key_arn, principal, context):
+    """`service` (its principal `principal`) uses the key of `region` for `what`: one path per KMS
+    action, decided by the key policy alone; the path's id is `id_prefix` and the action's name."""
+    return [AccessPath(
+        id_prefix + action.split(":")[1], owner, "%s uses the key of %s for %s (%s)" % (service, region, what, action),
+        doc, action, key_arn, principal, context, resource_policy=_kms_key(region), resource_type="kms")
+        for action in actions]
+
+
 def _replication_paths(n):
     """S3 replication of SSE-KMS objects with S3 Bucket Keys, primary -> each secondary and back."""
     if len(n.regions) < 2:
@@ -470,12 +479,9 @@ def _topic_paths(n):
         # key policy must allow the service principal kms:GenerateDataKey* and kms:Decrypt. SNS
         # encrypts with the encryption context aws:sns:topicArn = the topic's ARN.
         kms_context = dict(source, **{"kms:EncryptionContext:aws:sns:topicArn": topic})
-        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-            paths.append(AccessPath(
-                "%s:%s" % (base, action.replace(":", "-")), owner,
-                "CloudWatch uses the key of %s for %s (%s)" % (region, name, action), "sns-kms", action,
-                n.keys[region], "cloudwatch.amazonaws.com", kms_context,
-                resource_policy=_kms_key(region), resource_type="kms"))
+        paths.extend(_service_key_paths(
+            base + ":kms-", owner, "CloudWatch", region, name, "sns-kms", ("kms:GenerateDataKey", "kms:Decrypt"),
+            n.keys[region], "cloudwatch.amazonaws.com", kms_context))
     return paths
 
 
@@ -488,13 +494,11 @@ def _log_paths(n):
             # The key policy allows logs.<region>.amazonaws.com kms:Encrypt*, kms:Decrypt*,
             # kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe* with the condition
             # kms:EncryptionContext:aws:logs:arn = the log group's ARN (Logs sends that context).
-            for action in ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"):
-                paths.append(AccessPath(
-                    "logs-kms:%s:%s:%s" % (region, group, action.split(":")[1]), region,
-                    "CloudWatch Logs uses the key of %s for %s (%s)" % (region, group, action), "logs-kms", action,
-                    r["kms_key_arn"], "logs.%s.amazonaws.com" % region,
-                    {"kms:EncryptionContext:aws:logs:arn": n.log_group_arn(region, group)},
-                    resource_policy=_kms_key(region), resource_type="kms"))
+            paths.extend(_service_key_paths(
+                "logs-kms:%s:%s:" % (region, group), region, "CloudWatch Logs", region, group, "logs-kms",
+                ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"), r["kms_key_arn"],
+                "logs.%s.amazonaws.com" % region,
+                {"kms:EncryptionContext:aws:logs:arn": n.log_group_arn(region, group)}))
     return paths
 
 
