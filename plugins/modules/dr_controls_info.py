@@ -268,8 +268,14 @@ options:
     default: 400
   controls:
     description:
-      - The controls to evaluate, by id; empty means every control.
+      - The controls to evaluate, by id or by area; empty means every control.
       - C(access-paths) stands for every C(access-path:<path id>) control of the region.
+      - An area - C(kms), C(data), C(network), C(traffic) (load balancer and DNS failover) or
+        C(monitoring) - stands for the controls of its file in C(plugins/module_utils/controls/), the
+        C(tags) entries of its resources and, with I(access_paths), the access paths whose documents
+        all belong to the areas named. The services of the areas not named are not called, so
+        C([kms, data, network]) verifies a stack of only the encryption, network and data roles.
+      - C(tags) by id checks the resources of every area.
       - C(table-replica-active) and the I(metrics_region) entry of C(alarm-actions) are evaluated on
         the primary only.
     type: list
@@ -303,6 +309,11 @@ options:
       - monitor-role-least-privilege
       - tags
       - access-paths
+      - kms
+      - data
+      - network
+      - traffic
+      - monitoring
 extends_documentation_fragment:
   - finproc.dr.aws
 notes:
@@ -406,8 +417,7 @@ failed_controls:
 import ipaddress
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.finproc.dr.plugins.module_utils.controls.access import ACCESS_PATHS
-from ansible_collections.finproc.dr.plugins.module_utils.controls.runner import CONTROL_IDS, Controls
+from ansible_collections.finproc.dr.plugins.module_utils.controls.runner import SELECTORS, Controls
 
 
 def validate(module):
@@ -476,7 +486,7 @@ def main():
         alb_access_logs=dict(type="bool", default=True),
         alb_access_logs_prefix=dict(type="str", default="alb"),
         alb_access_log_retention_days=dict(type="int", default=400),
-        controls=dict(type="list", elements="str", default=[], choices=CONTROL_IDS + [ACCESS_PATHS]),
+        controls=dict(type="list", elements="str", default=[], choices=SELECTORS),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

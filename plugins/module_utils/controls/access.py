@@ -35,8 +35,9 @@ def access_path_stack(ctx):
             # A missing key: its rows fail with "key-policy <region> not found".
             kms_key_arn=key["Arn"] if key else "arn:%s:kms:%s:%s:%s" % (
                 s.partition, region, s.account_id, s.alias),
-            health_check_id=live_health_check_id(ctx, region),
-            flow_log_id=live_flow_log_id(ctx) if region == s.region else None))
+            # Route53 and EC2 only read for the areas whose paths name them (runner.selection).
+            health_check_id=live_health_check_id(ctx, region) if in_scope(ctx, ("monitoring", "traffic")) else None,
+            flow_log_id=live_flow_log_id(ctx) if region == s.region and in_scope(ctx, "network") else None))
     metrics = s.key(ctx.params["metrics_region"]) if s.is_primary else None
     return dict(partition=s.partition, account_id=s.account_id, name_prefix=s.prefix, table_name=s.table_name,
                 monitoring_namespace=ctx.params["monitoring_namespace"],
@@ -44,6 +45,39 @@ def access_path_stack(ctx):
                 metrics_region=ctx.params["metrics_region"], metrics_key_arn=metrics["Arn"] if metrics else "",
                 alb_access_logs=ctx.params["alb_access_logs"],
                 alb_access_logs_prefix=ctx.params["alb_access_logs_prefix"], regions=regions)
+
+
+def in_scope(ctx, area):
+    return ctx.in_scope(ctx.path_areas, area)
+
+
+def reference_area(ctx, reference):
+    """The area (runner.RESOURCE_AREAS) of the role that makes the document of an access-path
+    reference; None for a document of no area (a given one) or one not known here."""
+    s = ctx.stack
+    kind, name = reference[0], str(reference[1])
+    if kind == "key-policy":
+        return "kms"
+    if kind == "bucket-policy":
+        return "traffic" if name in [s.alb_log_bucket(p["region"]) for p in s.peers] else "data"
+    if kind in ("role-policy", "trust"):
+        for prefix, area in (("-s3-replication-", "data"), ("-flow-logs-", "network"), ("-monitor-", "monitoring")):
+            if name.startswith(s.prefix + prefix):
+                return area
+        return None
+    if kind == "topic-policy":
+        return "traffic" if name.endswith(":" + s.dns_topic_name) else "monitoring"
+    if kind == "function-policy":
+        return "monitoring"
+    return None
+
+
+def path_in_scope(ctx, path):
+    """Whether every document deciding `path` is made by an area asked for (every path without I(controls))."""
+    if ctx.path_areas is None:
+        return True
+    areas = [reference_area(ctx, r) for r in path.references() if r[0] != "given"]
+    return bool(areas) and all(a in ctx.path_areas for a in areas)
 
 
 def live_health_check_id(ctx, region):
@@ -125,7 +159,7 @@ def evaluate_access_paths(ctx):
         ctx.bucket_regions[region["bucket_name"]] = region["region"]
         ctx.bucket_regions[s.alb_log_bucket(region["region"])] = region["region"]
     for path in paths_of_the_stack.access_paths(description):
-        if path.region != s.region:
+        if path.region != s.region or not path_in_scope(ctx, path):
             continue
         try:
             result = paths_of_the_stack.evaluate_path(path, lambda reference: live_document(ctx, reference))

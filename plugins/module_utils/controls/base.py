@@ -35,7 +35,9 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports a missing botocore
 
-Control = collections.namedtuple("Control", ["id", "title", "evaluate", "resource"])
+# area: the file that registers it (kms, data, network, traffic, monitoring, tags), which dr_controls_info's
+# `controls` option may name to select the area's controls.
+Control = collections.namedtuple("Control", ["id", "title", "evaluate", "resource", "area"])
 
 # Every control, in registration order (see runner.AREAS).
 REGISTRY = []
@@ -49,7 +51,8 @@ def control(control_id, title, resource=None):
     def register(evaluate):
         if any(c.id == control_id for c in REGISTRY):
             raise ValueError("control %s is registered twice" % control_id)
-        REGISTRY.append(Control(control_id, title, evaluate, resource or (lambda stack: stack.region)))
+        REGISTRY.append(Control(control_id, title, evaluate, resource or (lambda stack: stack.region),
+                                evaluate.__module__.rsplit(".", 1)[-1]))
         return evaluate
 
     return register

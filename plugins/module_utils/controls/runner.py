@@ -27,6 +27,27 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERROR
 AREAS = (kms, data, network, traffic, monitoring, tags)
 CONTROLS = dict((c.id, c) for c in base.REGISTRY)
 CONTROL_IDS = [c.id for c in base.REGISTRY]
+# The areas of resources (one role's, or two for traffic: load_balancing and dns_failover). Naming one
+# in I(controls) selects the area's controls, the `tags` entries of its resources and the access paths
+# decided by its documents only; so a stack with only some roles (molecule localstack: encryption,
+# network, data) is verified without reading, or calling the services of, the others.
+RESOURCE_AREAS = ["kms", "data", "network", "traffic", "monitoring"]
+# What I(controls) accepts.
+SELECTORS = CONTROL_IDS + [ACCESS_PATHS] + RESOURCE_AREAS
+
+
+def selection(controls, access_paths=True):
+    """(ids, tag_areas, path_areas) for I(controls): the control ids to evaluate, in report order; the
+    areas whose resources the `tags` control reads; the areas whose documents decide the access paths
+    evaluated (None: every area; an empty set: none). Empty `controls` is every control, and the
+    access paths with `access_paths`."""
+    if not controls:
+        return list(CONTROL_IDS), None, None if access_paths else set()
+    areas = set(a for a in RESOURCE_AREAS if a in controls)
+    ids = [c.id for c in base.REGISTRY if c.id in controls or c.area in areas or (areas and c.id == "tags")]
+    tag_areas = None if "tags" in controls else areas
+    path_areas = None if ACCESS_PATHS in controls else (areas if access_paths else set())
+    return ids, tag_areas, path_areas
 
 
 class Controls(object):
@@ -35,16 +56,15 @@ class Controls(object):
     def __init__(self, module):
         self.module = module
         self.params = module.params
+        self.ids, self.tag_areas, self.path_areas = selection(self.params["controls"], self.params["access_paths"])
         self.stack = Stack(module)
         self.results = []
         self.bucket_regions = {}
 
     def run(self):
-        wanted = self.params["controls"] or CONTROL_IDS
-        for control_id in CONTROL_IDS:
-            if control_id in wanted:
-                self.evaluate(CONTROLS[control_id])
-        if ACCESS_PATHS in self.params["controls"] or (not self.params["controls"] and self.params["access_paths"]):
+        for control_id in self.ids:
+            self.evaluate(CONTROLS[control_id])
+        if self.path_areas is None or self.path_areas:
             evaluate_access_paths(self)
         failed = []
         for entry in self.results:
@@ -53,6 +73,11 @@ class Controls(object):
         # Not "failed": Ansible would take a non-empty list for the task's failure ("Module failed:
         # Unknown error") and verify.yml could not report which controls failed.
         return dict(changed=False, controls=self.results, passed=not failed, failed_controls=failed)
+
+    @staticmethod
+    def in_scope(areas, area):
+        """Whether `area` (or one of a tuple of areas) is among `areas` (None: every area)."""
+        return areas is None or any(a in areas for a in ((area,) if isinstance(area, str) else area))
 
     def add(self, control, resource, passed, detail):
         self.results.append(dict(id=control.id, title=control.title, region=self.stack.region,

@@ -59,6 +59,10 @@ class Stack(object):
                                          (module.params["application_log_group"], retention),
                                          (self.flow_log_group, flow_retention)])
         self.log_groups = [self.function_log_group, module.params["application_log_group"], self.flow_log_group]
+        # The area of each log group (the role that makes it: runner.RESOURCE_AREAS).
+        self.log_group_areas = dict([(self.function_log_group, "monitoring"),
+                                     (module.params["application_log_group"], "monitoring"),
+                                     (self.flow_log_group, "network")])
         self.health_check_name = "%s-%s" % (self.prefix, self.region)
         self.service_name = self.params["service_name"] or "api." + self.params["zone_name"]
         self.wanted_tags = dict((k, str(v)) for k, v in self.params["required_tags"].items())

@@ -35,7 +35,8 @@ def tag_entry(ctx, label, resources):
 
 
 def tag_sources(ctx):
-    """(label, reader) per resource type; a reader returns [(id, tags or None)]."""
+    """(label, area, reader) per resource type; a reader returns [(id, tags or None)]. The area
+    (runner.RESOURCE_AREAS, or a tuple when the type spans areas) is the role's that makes it."""
     s = ctx.stack
 
     def key():
@@ -102,6 +103,8 @@ def tag_sources(ctx):
     def log_groups():
         found = []
         for name in s.log_groups:
+            if not ctx.in_scope(ctx.tag_areas, s.log_group_areas[name]):
+                continue
             group = s.log_group(name)
             found.append((name, s.log_group_tags(group) if group is not None else None))
         return found
@@ -111,16 +114,20 @@ def tag_sources(ctx):
         return [(check["Id"], tags)]
 
     return [
-        ("KMS key", key), ("VPC", vpc), ("subnets", subnets), ("security groups", groups),
-        ("load balancer", alb), ("target group", target_group), ("table", table), ("bucket", bucket),
-        ("function", function), ("schedule rule", rule), ("topics", topics), ("monitoring alarms", alarms),
-        ("log groups", log_groups), ("health check", health_check),
+        ("KMS key", "kms", key), ("VPC", "network", vpc), ("subnets", "network", subnets),
+        ("security groups", "network", groups), ("load balancer", "traffic", alb),
+        ("target group", "traffic", target_group), ("table", "data", table), ("bucket", "data", bucket),
+        ("function", "monitoring", function), ("schedule rule", "monitoring", rule),
+        ("topics", "monitoring", topics), ("monitoring alarms", "monitoring", alarms),
+        ("log groups", ("monitoring", "network"), log_groups), ("health check", "traffic", health_check),
     ]
 
 
 @control("tags", "Resources carry the required tags")
 def tags(ctx):
-    for label, reader in tag_sources(ctx, ):
+    for label, area, reader in tag_sources(ctx):
+        if not ctx.in_scope(ctx.tag_areas, area):
+            continue  # an area not asked for (dr_controls_info's controls): its services are not called
         resource, passed, detail = ctx.guard(
             label, lambda label=label, reader=reader: tag_entry(ctx, label, reader()))
         yield resource, passed, detail if passed or detail.startswith(label) else "%s: %s" % (label, detail)

@@ -867,10 +867,15 @@ def access_entries(result):
     return [e for e in result["controls"] if e["id"].startswith("access-path:")]
 
 
-def expected_paths(stack, region):
+def region_paths(stack, region):
+    """The AccessPath objects of `region` for the rendered stack (access_paths.access_paths)."""
     description = render.Stack().description()
     text = json.dumps(description).replace(render.ACCOUNT, ACCOUNT)
     description = json.loads(text)
     for entry in description["regions"]:
         entry["kms_key_arn"] = stack.keys[entry["region"]]
-    return [p.id for p in access_paths.access_paths(description) if p.region == region]
+    return [p for p in access_paths.access_paths(description) if p.region == region]
+
+
+def expected_paths(stack, region):
+    return [p.id for p in region_paths(stack, region)]

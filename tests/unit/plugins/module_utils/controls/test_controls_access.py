@@ -16,6 +16,7 @@ from live_stack import (
     by_id,
     client,
     expected_paths,
+    region_paths,
     run,
 )
 
@@ -137,3 +138,38 @@ def test_the_table_given_is_the_one_the_paths_name(rendered_stack, monkeypatch, 
     assert heartbeat and heartbeat[0]["resource"].endswith(f":table/{PREFIX}-ledger")
     # the rendered monitor policy names the table the roles made, so the path to another table is refused
     assert not heartbeat[0]["passed"]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_foundation_areas_evaluate_the_paths_their_documents_decide(rendered_stack, monkeypatch, capsys, region):
+    """controls [kms, data, network] with access_paths (molecule localstack): the paths decided only by
+    the key policies, the data buckets' policies, the replication and flow-log roles (and a given
+    document) are evaluated and hold; the monitor's, the topics', the schedule's and the ALB logs' are
+    not, and no Route53, Lambda, SNS, CloudWatch, EventBridge or ELBv2 call is made."""
+    result, code, calls = run(
+        rendered_stack, monkeypatch, capsys, region, access_paths=True, controls=["kms", "data", "network"]
+    )
+    assert code == 0, result
+    entries = access_entries(result)
+    failures = [e for e in entries if not e["passed"]]
+    assert not failures, json.dumps(failures, indent=1)
+    foundation_roles = (f"{PREFIX}-s3-replication-", f"{PREFIX}-flow-logs-")
+
+    def foundation(reference):
+        kind, name = reference[0], str(reference[1])
+        return (
+            kind in ("key-policy", "given")
+            or (kind == "bucket-policy" and not name.endswith("-alb-logs"))
+            or (kind in ("role-policy", "trust") and name.startswith(foundation_roles))
+        )
+
+    every = region_paths(rendered_stack, region)
+    wanted = [p.id for p in every if all(foundation(r) for r in p.references())]
+    assert [e["id"][len("access-path:") :] for e in entries] == wanted
+    # The key policies' paths (S3, CloudWatch Logs, CloudWatch for the topics), the replication's, the
+    # uploads' (the data bucket's policy) and the flow logs' delivery role.
+    assert {p.split(":")[0] for p in wanted} == {"alarm-topic", "app-upload", "flow-logs", "logs-kms", "s3-replication"}
+    assert len(wanted) < len(every)
+    services = {service for service, _r, _op in calls}
+    assert not services & {"route53", "lambda", "sns", "cloudwatch", "events", "elbv2"}, services
+    assert_read_only(calls)

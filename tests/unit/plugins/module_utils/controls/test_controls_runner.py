@@ -5,8 +5,10 @@ import botocore.exceptions
 import json
 import pytest
 
+from ansible_collections.finproc.dr.plugins.module_utils.controls.runner import CONTROL_IDS
 from live_stack import (
     PREFIX,
+    FLOW_LOG,
     PRIMARY,
     REGIONS,
     SECONDARY,
@@ -33,7 +35,11 @@ class TestTheIntactStack:
         failures = [e for e in result["controls"] if not e["passed"]]
         assert not failures, json.dumps(failures, indent=1)
         assert result["passed"] is True and result["failed_controls"] == [] and result["changed"] is False
-        expected = [c for c in dr_controls_info.CONTROL_IDS if region == PRIMARY or c != "table-replica-active"]
+        expected = [
+            c
+            for c in dr_controls_info.SELECTORS[: len(CONTROL_IDS)]
+            if region == PRIMARY or c != "table-replica-active"
+        ]
         assert list(dict.fromkeys(e["id"] for e in result["controls"])) == expected
         assert all(e["region"] == region and e["title"] and e["detail"] and e["resource"] for e in result["controls"])
         assert len(by_id(result, "security-groups")) == 2
@@ -68,6 +74,54 @@ class TestTheIntactStack:
         assert code == 0 and result["passed"] is True
         assert [e["id"] for e in result["controls"]] == ["bucket-versioning", "rto-budget"]
         assert {service for service, _r, _op in calls} == {"sts", "s3", "route53"}
+
+    @pytest.mark.parametrize("region", REGIONS)
+    def test_the_foundation_areas_call_only_the_foundation_services(self, stack, monkeypatch, capsys, region):
+        """controls [kms, data, network] (molecule localstack, which converges only the encryption, network
+        and data roles): their controls and the tags of their resources, all passing; no call to ELBv2,
+        Route53, Lambda, EventBridge, SNS or CloudWatch, which LocalStack community does not serve or the
+        stack does not have there. (Their access paths: test_controls_access.py.)"""
+        result, code, calls = run(stack, monkeypatch, capsys, region, controls=["kms", "data", "network"])
+        assert code == 0, result
+        assert result["passed"] is True, json.dumps([e for e in result["controls"] if not e["passed"]], indent=1)
+        foundation = [
+            c
+            for c in CONTROL_IDS[: CONTROL_IDS.index("listener-tls-policy")]
+            if region == PRIMARY or c != "table-replica-active"
+        ]
+        assert list(dict.fromkeys(e["id"] for e in result["controls"])) == foundation + ["tags"]
+        assert [e["resource"] for e in by_id(result, "tags")] == [
+            stack[region].key,
+            stack[region].vpc,
+            "subnets (4)",
+            "security groups (2)",
+            by_id(result, "table-pitr")[0]["resource"],
+            bucket_name(region),
+            FLOW_LOG,
+        ]
+        services = {service for service, _r, _op in calls}
+        assert services == {"sts", "kms", "dynamodb", "s3", "ec2", "logs"}, services
+        assert_read_only(calls)
+
+    def test_an_area_and_a_control_id_together(self, stack, monkeypatch, capsys):
+        """An id adds its control to the areas'; `tags` by id reads every area's resources."""
+        result, code, calls = run(
+            stack, monkeypatch, capsys, SECONDARY, controls=["kms", "rto-budget"], access_paths=False
+        )
+        assert code == 0 and result["passed"] is True
+        assert [e["id"] for e in result["controls"]] == ["kms-key-rotation", "kms-key-policy", "rto-budget", "tags"]
+        assert [e["resource"] for e in by_id(result, "tags")] == [stack[SECONDARY].key]
+        result, code, calls = run(stack, monkeypatch, capsys, SECONDARY, controls=["kms", "tags"])
+        assert code == 0 and result["passed"] is True
+        assert len(by_id(result, "tags")) == 14
+        assert {s for s, _r, _op in calls} >= {"elbv2", "route53", "lambda", "events"}
+
+    def test_an_unknown_control_fails_naming_the_valid_ones(self, stack, monkeypatch, capsys):
+        result, code, calls = run(stack, monkeypatch, capsys, PRIMARY, controls=["kms", "encryption"])
+        assert code == 1
+        assert "value of controls must be one or more of: kms-key-rotation, kms-key-policy," in result["msg"]
+        assert "access-paths, kms, data, network, traffic, monitoring. Got no match for: encryption" in result["msg"]
+        assert calls == []
 
     def test_inconsistent_peers_fail_before_any_call(self, stack, monkeypatch, capsys):
         result, code, calls = run(
@@ -166,6 +220,8 @@ def test_the_controls_are_registered_in_their_area_files_in_the_report_order():
     ]
     areas = [c.evaluate.__module__.rsplit(".", 1)[1] for c in base.REGISTRY]
     assert list(dict.fromkeys(areas)) == [m.__name__.rsplit(".", 1)[1] for m in runner.AREAS]
-    assert dr_controls_info.CONTROL_IDS is runner.CONTROL_IDS
+    # The module's choices are the registry's ids, then access-paths and the areas (runner.SELECTORS).
+    assert dr_controls_info.SELECTORS is runner.SELECTORS
+    assert runner.SELECTORS == runner.CONTROL_IDS + ["access-paths", "kms", "data", "network", "traffic", "monitoring"]
     with pytest.raises(ValueError, match="registered twice"):
         base.control("tags", "again")(lambda ctx: iter(()))
