@@ -46,3 +46,32 @@ def test_the_shared_settings_are_the_same_and_the_drill_is_checked():
 def test_make_runs_the_failover_and_localstack_scenarios():
     makefile = (ROOT / "Makefile").read_text()
     assert "molecule test -s failover && molecule test -s localstack" in makefile
+
+
+def test_the_localstack_scenario_runs_verify_yml_with_the_foundation_controls():
+    """molecule/localstack converges only the foundation (encryption, network, data): its verify runs
+    playbooks/verify.yml limited to those areas (their controls, their resources' tags, the access
+    paths their documents decide), so the controls tests/state no longer holds are checked there too."""
+    localstack = scenario("localstack")
+    env = localstack["provisioner"]["env"]
+    assert localstack["provisioner"]["playbooks"]["verify"] == "../default/verify.yml"
+    assert "foundation.yml" in (ROOT / "molecule" / "localstack" / "converge.yml").read_text()
+    # Unset: the foundation's areas; set but empty (a LocalStack Pro run of site.yml): every control.
+    assert env["FINPROC_VERIFY_CONTROLS"] == "${FINPROC_VERIFY_CONTROLS-kms,data,network}"
+    verify = yaml.safe_load(playbook("localstack", "verify").read_text())
+    tasks = {t["name"]: t for play in verify for t in play.get("tasks", [])}
+    check = tasks["Check the controls with verify.yml (read-only; fails naming a failed control)"]
+    assert "playbooks/verify.yml" in check["ansible.builtin.command"]["cmd"]
+    assert (
+        "-e dr_verify_controls={{ lookup('ansible.builtin.env', 'FINPROC_VERIFY_CONTROLS') | quote }}"
+        in (check["ansible.builtin.command"]["cmd"])
+    )
+    assert "lookup('ansible.builtin.env', 'FINPROC_VERIFY_CONTROLS') | length > 0" in check["when"]
+    # verify.yml hands it to dr_controls_info's controls option, whose choices hold the areas.
+    plays = yaml.safe_load((ROOT / "playbooks" / "verify.yml").read_text())
+    evaluate = next(t for p in plays for t in p.get("tasks", []) if "finproc.dr.dr_controls_info" in t)
+    assert evaluate["finproc.dr.dr_controls_info"]["controls"] == "{{ verify_selection }}"
+    assert (
+        "dr_verify_controls"
+        in next(p for p in plays if "verify_selection" in p.get("vars", {}))["vars"]["verify_selection"]
+    )
