@@ -71,8 +71,8 @@ def aws(expected):
 
 
 def key_arn(aws, expected):
-    """The ARN of the region's key, found by its alias (as the roles find it)."""
-    alias = f"alias/{expected['name_prefix']}"
+    """The ARN of the region's key, found by its alias (encryption_key_alias, as the roles find it)."""
+    alias = f"alias/{expected['key_alias']}"
     target = next(a["TargetKeyId"] for a in aws.kms.list_aliases()["Aliases"] if a["AliasName"] == alias)
     return aws.kms.describe_key(KeyId=target)["KeyMetadata"]["Arn"]
 

@@ -21,12 +21,13 @@ def _primary(all_expected):
 
 
 def _table_name(expected):
-    return f"{expected['name_prefix']}-transactions"
+    """data_table_name, as the data role has it (molecule verify writes it)."""
+    return expected["table_name"]
 
 
 def _bucket(aws, expected):
-    account = aws.sts.get_caller_identity()["Account"]
-    return f"{expected['name_prefix']}-{account}-{expected['region']}"
+    """data_bucket_name of the region, as the data role has it."""
+    return expected["bucket_name"]
 
 
 def test_the_global_table_has_an_active_replica_in_every_other_region(aws, expected, all_expected):

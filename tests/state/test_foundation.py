@@ -18,7 +18,7 @@ def _vpc(aws, expected):
 
 
 def _key(aws, expected):
-    alias = f"alias/{expected['name_prefix']}"
+    alias = f"alias/{expected['key_alias']}"
     aliases = [a for a in aws.kms.list_aliases()["Aliases"] if a["AliasName"] == alias]
     assert len(aliases) == 1, f"KMS alias {alias} missing"
     return aws.kms.describe_key(KeyId=aliases[0]["TargetKeyId"])["KeyMetadata"]
@@ -29,7 +29,7 @@ def test_kms_key_rotates_and_its_policy_is_scoped(aws, expected):
     # Enabled and rotating: kms-key-rotation. Required tags: tags.
     assert key["KeySpec"] == "SYMMETRIC_DEFAULT"
     tags = {t["TagKey"]: t["TagValue"] for t in aws.kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]}
-    assert_named("KMS key", tags, expected["name_prefix"])
+    assert_named("KMS key", tags, expected["key_alias"])
     policy = json.loads(aws.kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
     sids = {s["Sid"]: s for s in policy["Statement"]}
     assert set(sids) == {

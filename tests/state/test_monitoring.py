@@ -105,8 +105,8 @@ def test_the_function_is_configured_to_watch_every_region(aws, lam, expected, al
     assert sorted(endpoints, key=json.dumps) == sorted(wanted, key=json.dumps)
     checks = json.loads(env["FINPROC_HEALTH_CHECKS"])
     assert sorted(c["id"] for c in checks) == sorted(_health_check_id(p["region"], expected) for p in all_expected)
-    assert env["FINPROC_TABLE_NAME"] == f"{expected['name_prefix']}-transactions"
-    assert env["FINPROC_TABLE_KEY"] == "transactionId"
+    assert env["FINPROC_TABLE_NAME"] == expected["table_name"]
+    assert env["FINPROC_TABLE_KEY"] == expected["table_hash_key"]
     peers = json.loads(env["FINPROC_PEER_REGIONS"])
     assert sorted(peers) == [r for r in _table_regions(all_expected) if r != expected["region"]]
     assert float(env["FINPROC_DEADLINE_SECONDS"]) < 60
@@ -161,8 +161,7 @@ def test_the_role_is_assumed_by_lambda_only_and_names_every_resource_it_may_touc
     table = statements["WriteAndReadHeartbeatItemsOnly"]
     assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert sorted(table["Resource"]) == sorted(
-        f"arn:aws:dynamodb:{r}:{account}:table/{expected['name_prefix']}-transactions"
-        for r in _table_regions(all_expected)
+        f"arn:aws:dynamodb:{r}:{account}:table/{expected['table_name']}" for r in _table_regions(all_expected)
     )
     assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["finproc-monitor#heartbeat#*"]}}
     assert_tagged("monitor role", tags_of(role), expected, name=names["role"])
@@ -248,7 +247,7 @@ def test_the_alarms_watch_the_monitor_metrics_against_the_rpo_target(aws, expect
             dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
             assert alarm["Namespace"] == "AWS/DynamoDB" and alarm["Threshold"] == rpo * 1000
             assert dims == {
-                "TableName": f"{expected['name_prefix']}-transactions",
+                "TableName": expected["table_name"],
                 "ReceivingRegion": name.rsplit("latency-", 1)[1],
             }
         if "-s3-replication-failures-" in name:

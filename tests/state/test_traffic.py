@@ -133,8 +133,6 @@ def test_the_listener_certificate_lives_in_the_region_and_covers_the_service(aws
     assert service in names or f"*.{parent}" in names, f"{names} do not cover {service}"
 
 
-# ALB access logs (the defaults of roles/load_balancing, unless the expected settings say otherwise).
-ACCESS_LOG_PREFIX = "alb"
 # The Elastic Load Balancing account that delivers the logs in the regions of the test inventories
 # (ELB user guide, "Enable access logs for your Application Load Balancer", Step 2, "Regions available
 # before August 2022": https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
@@ -183,7 +181,7 @@ def test_the_access_log_bucket_admits_only_elb_log_delivery_under_its_prefix_ove
     allow = statements["AllowElbAccessLogDelivery"]
     assert allow["Effect"] == "Allow"
     assert allow["Action"] == "s3:PutObject"
-    prefix = expected.get("alb_access_logs_prefix", ACCESS_LOG_PREFIX)
+    prefix = expected["alb_access_logs_prefix"]
     assert allow["Resource"] == f"{arn}/{prefix}/AWSLogs/{_account(aws)}/*"
     region = expected["region"]
     if region in ELB_ACCOUNTS:
