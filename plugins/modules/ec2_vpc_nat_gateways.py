@@ -74,10 +74,9 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: One NAT gateway per availability zone, started without waiting
-  finproc.dr.ec2_vpc_nat_gateways:
-    vpc_id: vpc-0123456789abcdef0
-    gateways:
+- name: The gateways, one per public subnet (every call passes the same list, else purge_tags removes a missing tag)
+  ansible.builtin.set_fact:
+    nat_gateways:
       - subnet_id: subnet-0123456789abcdef0
         tags:
           Name: finproc-dev-nat-us-east-2a
@@ -86,18 +85,17 @@ EXAMPLES = r"""
         tags:
           Name: finproc-dev-nat-us-east-2b
           App: finproc
+
+- name: One NAT gateway per availability zone, started without waiting
+  finproc.dr.ec2_vpc_nat_gateways:
+    vpc_id: vpc-0123456789abcdef0
+    gateways: "{{ nat_gateways }}"
   register: nat
 
 - name: The same, waiting until both are available
   finproc.dr.ec2_vpc_nat_gateways:
     vpc_id: vpc-0123456789abcdef0
-    gateways:
-      - subnet_id: subnet-0123456789abcdef0
-        tags:
-          Name: finproc-dev-nat-us-east-2a
-      - subnet_id: subnet-0123456789abcdef1
-        tags:
-          Name: finproc-dev-nat-us-east-2b
+    gateways: "{{ nat_gateways }}"
     wait: true
     wait_timeout: 900
 """
