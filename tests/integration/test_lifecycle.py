@@ -39,22 +39,23 @@ def without_data(state, environment):
 
 
 def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_inventory, environment_name):
-    # The monitor's runtime and schedule and the table's name set where AWX puts inventory variables
-    # (the inventory's `all` vars): the roles deploy them and verify.yml expects them. python3.13 is
-    # a Lambda runtime (AWS Lambda Developer Guide, "Building Lambda functions with Python",
-    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html: Python 3.13, python3.13).
+    # Set where AWX puts inventory variables (the inventory's `all` vars), not -e: the environment's
+    # name wins over the collection's default (dev) and every resource name below carries it; the
+    # monitor's runtime and schedule and the table's name are deployed, and verify.yml expects them.
+    # python3.13 is a Lambda runtime (AWS Lambda Developer Guide, "Building Lambda functions with
+    # Python", https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html: Python 3.13, python3.13).
     table = f"finproc-{environment_name}-ledger"
     local_inventory["all"]["vars"] = dict(
         local_inventory["all"].get("vars") or {},
+        dr_environment=environment_name,
         monitoring_function_runtime="python3.13",
         monitoring_schedule_minutes=5,
         data_table_name=table,
     )
     inventory = write_inventory(tmp_path, local_inventory)
-    env = {"dr_environment": environment_name}
     empty = snapshot()
 
-    converge = run_site(inventory, extra_vars=env)
+    converge = run_site(inventory)
     assert converge.returncode == 0, converge.stdout[-4000:]
     # The summary says which region takes which part of the service name's failover.
     assert f'"service_name": "api.{environment_name}.finproc.example (PRIMARY)"' in converge.stdout
@@ -73,7 +74,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
 
     # verify.yml passes on the converged stack, and fails naming a control broken behind its back.
     reports = tmp_path / "reports"
-    verified = run_site(inventory, extra_vars=dict(env, dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
+    verified = run_site(inventory, extra_vars=dict(dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
     assert verified.returncode == 0, verified.stdout[-4000:]
     assert recap(verified.stdout) and all(c["changed"] == 0 for c in recap(verified.stdout).values())
     report = json.loads(next(reports.glob("verify-*.json")).read_text())
@@ -100,7 +101,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
         PolicyName="replicate-named-buckets",
         PolicyDocument=json.dumps(dict(policy, Statement=statements)),
     )
-    broken = run_site(inventory, extra_vars=dict(env, dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
+    broken = run_site(inventory, extra_vars=dict(dr_reports_dir=str(reports)), playbook="playbooks/verify.yml")
     assert broken.returncode != 0
     assert f"kms-key-rotation [{REGIONS[1]}]" in broken.stdout, broken.stdout[-4000:]
     assert f"kms-key-rotation [{REGIONS[0]}]" not in broken.stdout
@@ -115,7 +116,7 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
 
     # A new tag value (a new cost centre) re-tags everything and duplicates nothing (and the
     # encryption role turns the key rotation back on).
-    retagged = run_site(inventory, extra_vars=dict(env, dr_cost_center="CC-9999"))
+    retagged = run_site(inventory, extra_vars=dict(dr_cost_center="CC-9999"))
     assert retagged.returncode == 0, retagged.stdout[-4000:]
     assert all(counts["changed"] > 0 for counts in recap(retagged.stdout).values())
     assert snapshot() == converged
@@ -137,15 +138,13 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     converged = snapshot()
 
     for confirmation in ({}, {"confirm_destroy": "production"}):
-        refused = run_site(inventory, extra_vars=dict(env, **confirmation), playbook="playbooks/destroy.yml")
+        refused = run_site(inventory, extra_vars=dict(**confirmation), playbook="playbooks/destroy.yml")
         assert refused.returncode != 0
         assert "Nothing was changed" in refused.stdout
         assert f"-e confirm_destroy={environment_name}" in refused.stdout
         assert snapshot() == converged
 
-    destroyed = run_site(
-        inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"
-    )
+    destroyed = run_site(inventory, extra_vars=dict(confirm_destroy=environment_name), playbook="playbooks/destroy.yml")
     assert destroyed.returncode == 0, destroyed.stdout[-4000:]
     after = snapshot()
     # Nothing orphaned: the account is as before the stack, but for the keys (data).
@@ -170,15 +169,13 @@ def test_retag_then_guarded_destroy_leaves_only_the_data(tmp_path, local_invento
     assert len(kept_buckets) == 2 * len(REGIONS), kept_buckets
     assert "kept (audit evidence)" in destroyed.stdout
 
-    again = run_site(
-        inventory, extra_vars=dict(env, confirm_destroy=environment_name), playbook="playbooks/destroy.yml"
-    )
+    again = run_site(inventory, extra_vars=dict(confirm_destroy=environment_name), playbook="playbooks/destroy.yml")
     assert again.returncode == 0, again.stdout[-4000:]
     assert all(counts["changed"] == 0 for counts in recap(again.stdout).values()), again.stdout[-3000:]
 
     with_data = run_site(
         inventory,
-        extra_vars=dict(env, confirm_destroy=environment_name, destroy_data="true"),
+        extra_vars=dict(confirm_destroy=environment_name, destroy_data="true"),
         playbook="playbooks/destroy.yml",
     )
     assert with_data.returncode == 0, with_data.stdout[-4000:]
