@@ -14,6 +14,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.access_paths import (
     TABLE_SUFFIX, alb_log_bucket_name, derived_names)
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client, paginate
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
+from ansible_collections.finproc.dr.plugins.module_utils.tagging import TAG_READERS
 from ansible_collections.finproc.dr.plugins.module_utils.controls.base import (
     STACK_TAG, Missing, chunks, normalized_name)
 
@@ -146,8 +147,7 @@ class Stack(object):
 
     def table_tags(self):
         table = self.need_table()
-        return self.cached(("table-tags",), lambda: boto3_tag_list_to_ansible_dict(
-            paginate(self.client("dynamodb"), "list_tags_of_resource", ResourceArn=table["TableArn"]).get("Tags", [])))
+        return self.cached(("table-tags",), lambda: TAG_READERS["dynamodb"](self.client("dynamodb"), table["TableArn"]))
 
     # -- S3 --------------------------------------------------------------------------------------
     def bucket_call(self, operation, not_found_codes, **params):
@@ -290,8 +290,7 @@ class Stack(object):
         return found["Attributes"] if found else None
 
     def topic_tags(self, arn, region):
-        return self.cached(("topic-tags", arn), lambda: boto3_tag_list_to_ansible_dict(
-            self.client("sns", region).list_tags_for_resource(aws_retry=True, ResourceArn=arn).get("Tags", [])))
+        return self.cached(("topic-tags", arn), lambda: TAG_READERS["sns"](self.client("sns", region), arn))
 
     def monitoring_alarms(self):
         return self.cached(("alarms",), lambda: paginate(
@@ -307,8 +306,7 @@ class Stack(object):
         return self.cached(("alarms-named", region, tuple(names)), read)
 
     def alarm_tags(self, arn):
-        return self.cached(("alarm-tags", arn), lambda: boto3_tag_list_to_ansible_dict(
-            self.client("cloudwatch").list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags", [])))
+        return self.cached(("alarm-tags", arn), lambda: TAG_READERS["cloudwatch"](self.client("cloudwatch"), arn))
 
     # -- Logs ------------------------------------------------------------------------------------
     def log_group(self, name):
@@ -319,8 +317,7 @@ class Stack(object):
 
     def log_group_tags(self, group):
         arn = group["arn"][:-2] if group["arn"].endswith(":*") else group["arn"]
-        return self.cached(("log-group-tags", arn), lambda: self.client("logs").list_tags_for_resource(
-            aws_retry=True, resourceArn=arn).get("tags", {}))
+        return self.cached(("log-group-tags", arn), lambda: TAG_READERS["logs"](self.client("logs"), arn))
 
     # -- Lambda, EventBridge, IAM ----------------------------------------------------------------
     def function(self):
@@ -349,5 +346,4 @@ class Stack(object):
 
     def rule_tags(self):
         arn = self.need_rule()["Arn"]
-        return self.cached(("rule-tags",), lambda: boto3_tag_list_to_ansible_dict(
-            self.client("events").list_tags_for_resource(aws_retry=True, ResourceARN=arn).get("Tags", [])))
+        return self.cached(("rule-tags",), lambda: TAG_READERS["events"](self.client("events"), arn))
