@@ -20,6 +20,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
 from ansible_collections.finproc.dr.plugins.module_utils import errors
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 
@@ -55,6 +57,12 @@ def resource_list_argument_spec(parent, listed, options, wait, wait_timeout):
 class AWSResource(object):
     kind = "resource"  # e.g. "SNS topic", in messages
     arn = None  # the resource's ARN, once a module knows it
+    # What run() says before any AWS call when no region is given (option, AWS_REGION, profile).
+    missing_region = "region is required"
+    # The rule the API sets for the `name` option (a compiled regular expression, and the same in words),
+    # checked by run() before any AWS call; None: no rule.
+    name_pattern = None
+    name_rule = ""
 
     def __init__(self, module):
         self.module = module
@@ -141,7 +149,26 @@ class AWSResource(object):
 
 
 def run(module, resource_class):
-    """present() or absent() by ``params["state"]`` (default present), then exit_json."""
+    """present() or absent() by ``params["state"]`` (default present), then exit_json.
+
+    A module without a region fails first, with the resource class's ``missing_region``; then a name
+    that breaks the class's ``name_pattern``, naming its ``name_rule``.
+    """
+    if not module.region:
+        module.fail_json(msg=getattr(resource_class, "missing_region", AWSResource.missing_region))
+    name, pattern = module.params.get("name"), getattr(resource_class, "name_pattern", None)
+    if pattern is not None and name is not None and not pattern.match(name):
+        module.fail_json(msg="%s is not a valid %s name: %s" % (name, resource_class.kind, resource_class.name_rule))
     resource = resource_class(module)
     result = resource.absent() if module.params.get("state", "present") == "absent" else resource.present()
     module.exit_json(**result)
+
+
+def run_module(argument_spec, resource_class, validate=None, **module_options):
+    """The whole main() of a resource module: AnsibleAWSModule (check mode supported) with the
+    argument spec and `module_options` (required_if, mutually_exclusive, ...), the module's own
+    `validate(module)` (bad input refused before any AWS call), then run()."""
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True, **module_options)
+    if validate is not None:
+        validate(module)
+    run(module, resource_class)

@@ -248,7 +248,6 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
@@ -259,7 +258,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import error_cod
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import TAG_READERS
@@ -824,9 +823,10 @@ def main():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
+    run_module(
+        argument_spec,
+        Certificate,
+        validate,
         mutually_exclusive=[
             ["certificate", "domain_name"],
             ["private_key", "domain_name"],
@@ -836,10 +836,6 @@ def main():
         required_by={"certificate_chain": "certificate"},
         required_if=[["state", "present", ["certificate", "domain_name"], True]],
     )
-    validate(module)
-    if not module.region:
-        module.fail_json(msg="region is required")
-    run(module, Certificate)
 
 
 if __name__ == "__main__":

@@ -138,7 +138,6 @@ dashboard:
 import json
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
@@ -146,13 +145,12 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERROR
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 # GetDashboard of a missing dashboard: the error shape is DashboardNotFoundError, its code ResourceNotFound.
 NOT_FOUND = ("ResourceNotFound", "DashboardNotFoundError")
 
@@ -167,6 +165,8 @@ class Dashboard(AWSResource):
     """The dashboard {name, arn, body} (its body parsed), with its tags when they are managed."""
 
     kind = "CloudWatch dashboard"
+    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+    name_rule = "1 to 255 letters, digits, hyphens (-) and underscores (_)"
 
     def __init__(self, module):
         super(Dashboard, self).__init__(module)
@@ -291,17 +291,7 @@ def main():
         name=dict(type="str", required=True),
         body=dict(type="json"),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["body"])],
-        supports_check_mode=True,
-    )
-    name = module.params["name"]
-    if not NAME_PATTERN.match(name):
-        module.fail_json(
-            msg="%s is not a valid dashboard name: 1 to 255 letters, digits, hyphens (-) and underscores (_)" % name
-        )
-    run(module, Dashboard)
+    run_module(argument_spec, Dashboard, required_if=[("state", "present", ["body"])])
 
 
 if __name__ == "__main__":

@@ -218,14 +218,13 @@ changes:
 import re
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import TAG_READERS
@@ -278,6 +277,8 @@ class GlobalTable(object):
     """present() and absent() for resource.run: a table and its replicas converge region by region,
     each step recorded in `changes` (and, in check mode, only recorded), which the present/absent
     skeleton of resource.AWSResource (one read, one plan, one apply) does not model."""
+
+    missing_region = "region (the table's home region) is required"
 
     def __init__(self, module):
         self.module = module
@@ -716,11 +717,7 @@ def main():
         purge_replicas=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=900),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-    if not module.region:
-        module.fail_json(msg="region (the table's home region) is required")
-    run(module, GlobalTable)
+    run_module(argument_spec, GlobalTable, validate)
 
 
 if __name__ == "__main__":

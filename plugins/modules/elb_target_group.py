@@ -273,7 +273,6 @@ import re
 import time
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
@@ -281,7 +280,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERROR
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -616,11 +615,7 @@ def main():
         attributes=dict(type="dict", default={}),
         wait_timeout=dict(type="int", default=120),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-    if not module.region:
-        module.fail_json(msg="region is required")
-    run(module, TargetGroup)
+    run_module(argument_spec, TargetGroup, validate)
 
 
 if __name__ == "__main__":

@@ -281,14 +281,13 @@ import time
 import zipfile
 
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -317,7 +316,6 @@ ROLE_GRACE_SECONDS = 60
 ROLE_POLL_SECONDS = 5
 ROLE_NOT_READY = "cannot be assumed by Lambda"
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ROLE_PATTERN = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/\S+$")
 VARIABLE_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
 LOG_GROUP_PATTERN = re.compile(r"^[.\-_/#A-Za-z0-9]{1,512}$")
@@ -441,6 +439,8 @@ class Function(AWSResource):
     """The function's configuration (GetFunction) and tags: {"config": ..., "tags": ...}."""
 
     kind = "Lambda function"
+    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+    name_rule = "1 to 64 letters, digits, hyphens (-) and underscores (_), not an ARN"
 
     def __init__(self, module):
         super(Function, self).__init__(module)
@@ -705,11 +705,6 @@ class Function(AWSResource):
 def validate(module):
     """Bad input is rejected before any AWS call."""
     params = module.params
-    if not NAME_PATTERN.match(params["name"]):
-        module.fail_json(msg="%r is not a Lambda function name: 1 to 64 letters, digits, hyphens (-) and "
-                         "underscores (_), not an ARN" % params["name"])
-    if not module.region:
-        module.fail_json(msg="region is required")
     if params["wait_timeout"] < 1:
         module.fail_json(msg="wait_timeout must be at least 1 second")
     if params["state"] != "present":
@@ -758,13 +753,7 @@ def main():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        required_if=[["state", "present", ["role_arn", "source_files"]]],
-    )
-    validate(module)
-    run(module, Function)
+    run_module(argument_spec, Function, validate, required_if=[["state", "present", ["role_arn", "source_files"]]])
 
 
 if __name__ == "__main__":

@@ -246,7 +246,6 @@ permission:
 import json
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
@@ -254,7 +253,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -691,13 +690,9 @@ def main():
         statement_id=dict(type="str"),
         event_bus_name=dict(type="str", default="default"),
     )
-    module = AnsibleAWSModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ["function_arn", "schedule_expression"])],
-        supports_check_mode=True,
+    run_module(
+        argument_spec, Schedule, validate, required_if=[("state", "present", ["function_arn", "schedule_expression"])]
     )
-    validate(module)
-    run(module, Schedule)
 
 
 if __name__ == "__main__":

@@ -246,7 +246,6 @@ replication:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.arn import parse_aws_arn
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
@@ -256,7 +255,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import error_cod
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 
@@ -576,9 +575,7 @@ def main():
         role=dict(type="str"),
         rules=dict(type="list", elements="dict", options=rule_options),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-    run(module, Replication)
+    run_module(argument_spec, Replication, validate)
 
 
 if __name__ == "__main__":

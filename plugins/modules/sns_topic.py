@@ -232,19 +232,17 @@ import json
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_aws_account_info
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
-from ansible_collections.finproc.dr.plugins.module_utils.resource import run
+from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import read_tags
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # option -> topic attribute, for the attributes compared as text
 TEXT_ATTRIBUTES = (("kms_master_key_id", "KmsMasterKeyId"), ("display_name", "DisplayName"))
 
@@ -289,6 +287,8 @@ def topic_result(state):
 
 class Topic(AWSResource):
     kind = "SNS topic"
+    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+    name_rule = "1 to 256 letters, digits, hyphens (-) and underscores (_)"
 
     def __init__(self, module):
         super(Topic, self).__init__(module)
@@ -459,12 +459,6 @@ def validate(module):
             msg="%s is a FIFO topic name: this module manages standard SNS topics only (a FIFO topic needs "
             "FifoTopic and ordered, deduplicated publishing); use a name without .fifo" % name
         )
-    if not NAME_PATTERN.match(name):
-        module.fail_json(
-            msg="%s is not a valid SNS topic name: 1 to 256 letters, digits, hyphens (-) and underscores (_)" % name
-        )
-    if not module.region:
-        module.fail_json(msg="region is required")
 
 
 def main():
@@ -480,9 +474,7 @@ def main():
         subscriptions=dict(type="list", elements="dict", options=subscription_spec),
         purge_subscriptions=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
-    run(module, Topic)
+    run_module(argument_spec, Topic, validate)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """resource.py: the present/absent skeleton, in check mode and not, through a resource kept in a dict."""
 
+import re
+
 import pytest
 from core_fakes import Exited, Failed, FakeModule, client_error
 
+from ansible_collections.finproc.dr.plugins.module_utils import resource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import (
     AWSResource,
     resource_argument_spec,
     resource_list_argument_spec,
     run,
+    run_module,
 )
 
 
@@ -63,6 +67,33 @@ def exit_of(params, check_mode=False):
 def test_present_creates_and_reads_again():
     result = exit_of({"name": "t", "size": 2})
     assert result == {"changed": True, "thing": {"size": 2}, "diff": {"before": {}, "after": {"size": 2}}}
+    assert Thing.log == ["read", "create", "read"]
+
+
+def test_without_a_region_run_fails_before_any_read():
+    for module_class, message in ((Thing, "region is required"), (Homed, "region (the home) is required")):
+        with pytest.raises(Failed) as failed:
+            run(FakeModule({"name": "t", "size": 2}, region=None), module_class)
+        assert failed.value.kwargs["msg"] == message
+    assert Thing.log == []
+
+
+class Homed(Thing):
+    missing_region = "region (the home) is required"
+
+
+class Named(Thing):
+    name_pattern = re.compile(r"^[a-z]{1,3}$")
+    name_rule = "1 to 3 small letters"
+
+
+def test_a_name_against_the_rule_fails_before_any_read_naming_the_rule():
+    with pytest.raises(Failed) as failed:
+        run(FakeModule({"name": "four", "size": 2}), Named)
+    assert failed.value.kwargs["msg"] == "four is not a valid thing name: 1 to 3 small letters"
+    assert Thing.log == []
+    with pytest.raises(Exited):
+        run(FakeModule({"name": "abc", "size": 2}), Named)
     assert Thing.log == ["read", "create", "read"]
 
 
@@ -194,3 +225,26 @@ def test_resource_list_argument_spec_gives_each_element_its_tags_and_the_module_
         "wait": {"type": "bool", "default": False},
         "wait_timeout": {"type": "int", "default": 600},
     }
+
+
+def test_run_module_builds_the_module_validates_then_runs(monkeypatch):
+    made, order = {}, []
+
+    def module_of(**options):
+        made.update(options)
+        return FakeModule({"name": "t", "size": 3})
+
+    def validate(module):
+        order.append("validate")
+        assert Thing.log == []  # before any read
+
+    monkeypatch.setattr(resource, "AnsibleAWSModule", module_of)
+    with pytest.raises(Exited) as exited:
+        run_module({"size": {"type": "int"}}, Thing, validate, required_if=[("state", "present", ["size"])])
+    assert made == {
+        "argument_spec": {"size": {"type": "int"}},
+        "supports_check_mode": True,
+        "required_if": [("state", "present", ["size"])],
+    }
+    assert order == ["validate"] and Thing.log == ["read", "create", "read"]
+    assert exited.value.kwargs["thing"] == {"size": 3}

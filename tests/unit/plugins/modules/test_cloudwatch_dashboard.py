@@ -191,7 +191,7 @@ def test_check_mode_writes_nothing(cloudwatch, monkeypatch, capsys, current, mod
     [
         ({"name": NAME, "body": "{not json"}, "body of dashboard %s is not valid JSON" % NAME),
         ({"name": NAME, "body": "[1, 2]"}, "body of dashboard %s must be a JSON object" % NAME),
-        ({"name": "finproc dev", "body": BODY}, "finproc dev is not a valid dashboard name"),
+        ({"name": "finproc dev", "body": BODY}, "finproc dev is not a valid CloudWatch dashboard name: 1 to 255"),
         ({"name": NAME}, "state is present but all of the following are missing: body"),
     ],
 )
