@@ -527,7 +527,7 @@ class Function(AWSResource):
                           sleep=time.sleep, clock=time.monotonic, on_timeout=timed_out)
 
     def check_applied(self, config, wanted, action="the update"):
-        """Warn about settings Lambda does not report as they were sent (an emulator that ignores some)."""
+        """Warn about a setting Lambda reports otherwise than it was sent: every run would change it again."""
         if busy(config):
             return  # not settled yet (wait=false)
         held = view(config, {})
