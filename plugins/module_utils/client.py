@@ -68,15 +68,12 @@ JUST_CREATED_CODES = {
     # resource exists.", https://docs.aws.amazon.com/sns/latest/api/API_TagResource.html). SNS does not
     # document how long a new topic takes to be visible; the module waited for both codes before.
     "sns": ["NotFound", "ResourceNotFound"],
-    # An IAM role created a moment ago: "Changes that I make are not always immediately visible"
-    # (IAM "Troubleshoot general issues",
-    # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
-    # and CreateFunction then answers InvalidParameterValueException ("One of the parameters in the
-    # request is not valid", https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html)
-    # with "The role defined for the function cannot be assumed by Lambda". The code does not tell this
-    # case from a really invalid parameter (which is then tried for minutes before it fails): a module
-    # that can tell them apart by the message (lambda_function) should rather do so.
-    "lambda": ["InvalidParameterValueException"],
+    # No Lambda entry: right after its IAM role is created, CreateFunction answers
+    # InvalidParameterValueException "The role defined for the function cannot be assumed by Lambda"
+    # (IAM "Troubleshoot general issues", eventual consistency,
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency;
+    # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html), but the same code stands
+    # for any invalid parameter, which must fail at once: lambda_function waits for that message only.
     # "If you issue a DescribeTable request immediately after a CreateTable request, DynamoDB might
     # return a ResourceNotFoundException" (DescribeTable - Amazon DynamoDB,
     # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html)
