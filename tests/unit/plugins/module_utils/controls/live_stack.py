@@ -790,6 +790,13 @@ def assert_read_only(calls):
 # --------------------------------------------------------------------------------------------
 
 
+def broken_cases(breaks):
+    """Parametrize a test over an area's BREAKS: (id, region, breaker, args, failed controls, text)."""
+    return pytest.mark.parametrize(
+        ("region", "breaker", "args", "failed", "text"), [case[1:] for case in breaks], ids=[case[0] for case in breaks]
+    )
+
+
 def assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text):
     """One thing broken: exactly the controls `failed` fail, one of them saying `text`; read only."""
     if breaker:

@@ -1,20 +1,19 @@
 """The data controls (plugins/module_utils/controls/data.py): the table and the bucket, against the
 moto stack of live_stack.py, broken one thing at a time."""
 
-import pytest
-
 from live_stack import (
-    by_id,
-    replicas,
-    run,
     PREFIX,
     PRIMARY,
     SECONDARY,
     assert_broken,
+    broken_cases,
     bucket_name,
     bucket_policy,
+    by_id,
     client,
     put_replication,
+    replicas,
+    run,
 )
 
 
@@ -146,11 +145,7 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("region", "breaker", "args", "failed", "text"),
-    [case[1:] for case in BREAKS],
-    ids=[case[0] for case in BREAKS],
-)
+@broken_cases(BREAKS)
 def test_one_thing_broken_fails_exactly_its_control(stack, monkeypatch, capsys, region, breaker, args, failed, text):
     assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text)
 

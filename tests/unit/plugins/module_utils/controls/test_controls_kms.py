@@ -2,16 +2,16 @@
 broken one thing at a time."""
 
 import json
-import pytest
 
 from live_stack import (
-    by_id,
-    run,
     PRIMARY,
     SECONDARY,
     assert_broken,
+    broken_cases,
+    by_id,
     client,
     key_policy,
+    run,
 )
 
 
@@ -45,11 +45,7 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("region", "breaker", "args", "failed", "text"),
-    [case[1:] for case in BREAKS],
-    ids=[case[0] for case in BREAKS],
-)
+@broken_cases(BREAKS)
 def test_one_thing_broken_fails_exactly_its_control(stack, monkeypatch, capsys, region, breaker, args, failed, text):
     assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text)
 

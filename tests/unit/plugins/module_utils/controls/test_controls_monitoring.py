@@ -2,11 +2,8 @@
 monitor, against the moto stack of live_stack.py, broken one thing at a time."""
 
 import json
-import pytest
 
 from live_stack import (
-    by_id,
-    run,
     ACCOUNT,
     APP_LOG,
     FLOW_LOG,
@@ -16,9 +13,12 @@ from live_stack import (
     SECONDARY,
     STACK_TAGS,
     assert_broken,
+    broken_cases,
+    by_id,
     client,
     monitor_policy,
     put_alarm,
+    run,
 )
 
 
@@ -187,11 +187,7 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("region", "breaker", "args", "failed", "text"),
-    [case[1:] for case in BREAKS],
-    ids=[case[0] for case in BREAKS],
-)
+@broken_cases(BREAKS)
 def test_one_thing_broken_fails_exactly_its_control(stack, monkeypatch, capsys, region, breaker, args, failed, text):
     assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text)
 

@@ -1,8 +1,6 @@
 """The network controls (plugins/module_utils/controls/network.py), against the moto stack of
 live_stack.py, broken one thing at a time."""
 
-import pytest
-
 from live_stack import (
     ACCOUNT,
     APP_PORT,
@@ -11,6 +9,7 @@ from live_stack import (
     PRIMARY,
     SECONDARY,
     assert_broken,
+    broken_cases,
     client,
 )
 
@@ -83,10 +82,6 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("region", "breaker", "args", "failed", "text"),
-    [case[1:] for case in BREAKS],
-    ids=[case[0] for case in BREAKS],
-)
+@broken_cases(BREAKS)
 def test_one_thing_broken_fails_exactly_its_control(stack, monkeypatch, capsys, region, breaker, args, failed, text):
     assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text)

@@ -2,8 +2,6 @@
 check, failover record, RTO budget, against the moto stack of live_stack.py, broken one thing at a
 time."""
 
-import pytest
-
 from live_stack import (
     PREFIX,
     PRIMARY,
@@ -12,6 +10,7 @@ from live_stack import (
     TLS_POLICY,
     ZONE,
     assert_broken,
+    broken_cases,
     by_id,
     client,
     create_health_check,
@@ -196,11 +195,7 @@ BREAKS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("region", "breaker", "args", "failed", "text"),
-    [case[1:] for case in BREAKS],
-    ids=[case[0] for case in BREAKS],
-)
+@broken_cases(BREAKS)
 def test_one_thing_broken_fails_exactly_its_control(stack, monkeypatch, capsys, region, breaker, args, failed, text):
     assert_broken(stack, monkeypatch, capsys, region, breaker, args, failed, text)
 
