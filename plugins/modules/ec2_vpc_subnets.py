@@ -195,6 +195,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_list_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -287,9 +288,28 @@ def create_subnet(module, client, spec):
         request["TagSpecifications"] = [
             {"ResourceType": "subnet", "Tags": ansible_dict_to_boto3_tag_list(spec["tags"])}
         ]
-    return aws_call(module, client.create_subnet, "CreateSubnet", "%s in %s" % (spec["cidr"], spec["az"]), **request)[
-        "Subnet"
-    ]
+    vpc_id, cidr = module.params["vpc_id"], spec["cidr"]
+
+    def find():
+        # A VPC holds one subnet of a CIDR block: CreateSubnet refuses an overlapping one
+        # (InvalidSubnet.Conflict, "Error codes for the Amazon EC2 API",
+        # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+        filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "cidr-block", "Values": [cidr]}]
+        found = paginate_or_fail(module, client, "describe_subnets", "Subnets", cidr, Filters=filters)
+        return found[0] if found else None
+
+    # CreateSubnet takes no client token: sent once, and after a lost answer looked up by VPC and CIDR.
+    label = "%s in %s" % (cidr, spec["az"])
+    return create_once(
+        module,
+        client,
+        "create_subnet",
+        request,
+        find,
+        lambda answer: answer["Subnet"],
+        label,
+        exists_codes=["InvalidSubnet.Conflict"],
+    )
 
 
 def wait_available(module, client, subnets):

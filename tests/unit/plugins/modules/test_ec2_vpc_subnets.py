@@ -134,6 +134,28 @@ def test_a_missing_subnet_is_created_waited_for_and_described(ec2, monkeypatch, 
     }
 
 
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("InternalError", 500), ("ServiceUnavailable", 503), ("InvalidSubnet.Conflict", 400)],
+)
+def test_a_lost_create_answer_is_adopted_by_vpc_and_cidr_not_created_twice(ec2, monkeypatch, capsys, code, status):
+    """CreateSubnet answered 5xx (AWS may have made it) or Conflict (it exists): looked up, ONE CreateSubnet."""
+    client, stub = ec2
+    calls = record_requests(client)
+    created = subnet("subnet-000000000000000b2", "10.0.11.0/24", "us-east-2b", Name="private-b", Tier="private")
+    args = dict(ARGS, subnets=ARGS["subnets"] + [spec("10.0.11.0/24", "us-east-2b", Name="private-b", Tier="private")])
+    stub.add_response("describe_subnets", {"Subnets": [PUBLIC_A, PUBLIC_B, PRIVATE_A]}, BY_VPC)
+    stub.add_client_error("create_subnet", service_error_code=code, http_status_code=status)
+    by_cidr = {"Filters": BY_VPC["Filters"] + [{"Name": "cidr-block", "Values": ["10.0.11.0/24"]}]}
+    stub.add_response("describe_subnets", {"Subnets": [created]}, by_cidr)
+    stub.add_response("describe_subnets", {"Subnets": [created]}, {"SubnetIds": [created["SubnetId"]]})
+    result, code = run(ec2, monkeypatch, capsys, args=args)
+    assert code == 0, result
+    assert result["changed"] is True
+    assert operations(calls) == ["DescribeSubnets", "CreateSubnet", "DescribeSubnets", "DescribeSubnets"]
+    assert result["subnets"][3]["id"] == created["SubnetId"]
+
+
 def test_a_subnet_without_tags_is_created_without_tag_specifications_and_public(ec2, monkeypatch, capsys):
     client, stub = ec2
     created = subnet("subnet-000000000000000c1", "10.0.2.0/24", "us-east-2a")
