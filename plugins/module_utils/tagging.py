@@ -9,8 +9,8 @@ tagger of the API (untag first, so the resource never holds more tags than it wi
 sorted, so the requests are the same from run to run); ``read_tags`` reads them back. EC2 modules
 may rather use amazon.aws ``ensure_ec2_tags``.
 
-A resource is what the API names it by: an ARN, except for EC2 (the resource ID) and Route 53
-(``"healthcheck/<id>"`` or ``"hostedzone/<id>"``, or a (type, id) tuple).
+A resource is what the API names it by: an ARN, except for EC2 (the resource ID), KMS (the key's ID
+or ARN) and Route 53 (``"healthcheck/<id>"`` or ``"hostedzone/<id>"``, or a (type, id) tuple).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,6 +74,12 @@ def _tag_dict(tags):
     return boto3_tag_list_to_ansible_dict([dict(tag, Value=tag.get("Value", "")) for tag in tags or []])
 
 
+def _kms_tag_list(tags):
+    # KMS names the members TagKey and TagValue ("TagResource - AWS Key Management Service",
+    # https://docs.aws.amazon.com/kms/latest/APIReference/API_TagResource.html).
+    return ansible_dict_to_boto3_tag_list(dict(sorted(tags.items())), "TagKey", "TagValue")
+
+
 def _route53_id(resource):
     if isinstance(resource, (tuple, list)):
         return resource[0], resource[1]
@@ -134,6 +140,7 @@ TAGGERS = {
     "events": _tagger("untag_resource", "tag_resource", "ResourceARN"),
     "route53": _tag_route53,
     "ec2": _tagger("delete_tags", "create_tags", "Resources", "Tags", keys_as=_key_list, many=True),
+    "kms": _tagger("untag_resource", "tag_resource", "KeyId", tags_as=_kms_tag_list),
 }
 
 
@@ -174,6 +181,11 @@ def _read_elbv2(client, arn):
     return _tag_dict(described[0].get("Tags") if described else [])
 
 
+def _read_kms(client, key_id):
+    found = paginate(client, "list_resource_tags", "Tags", KeyId=key_id)
+    return boto3_tag_list_to_ansible_dict(found, "TagKey", "TagValue")
+
+
 # Each reader: (client, resource) -> dict.
 TAG_READERS = {
     "sns": _reader("list_tags_for_resource", "ResourceArn"),
@@ -186,6 +198,7 @@ TAG_READERS = {
     "events": _reader("list_tags_for_resource", "ResourceARN"),
     "route53": _read_route53,
     "ec2": _read_ec2,
+    "kms": _read_kms,
 }
 
 

@@ -18,6 +18,7 @@ ARN = {
     "events": "arn:aws:events:us-east-2:123456789012:rule/r",
     "route53": "healthcheck/abcdef01-2345-6789-abcd-ef0123456789",
     "ec2": "subnet-0123456789abcdef0",
+    "kms": "arn:aws:kms:us-east-2:123456789012:key/11111111-1111-4111-8111-111111111111",
 }
 BOTO_SERVICE = {"lambda": "lambda"}
 TO_SET = {"b": "2", "a": "1"}
@@ -67,6 +68,13 @@ WRITES = {
         ("delete_tags", {"Resources": [ARN["ec2"]], "Tags": [{"Key": "y"}, {"Key": "z"}]}),
         ("create_tags", {"Resources": [ARN["ec2"]], "Tags": KV}),
     ],
+    "kms": [
+        ("untag_resource", {"KeyId": ARN["kms"], "TagKeys": ["y", "z"]}),
+        (
+            "tag_resource",
+            {"KeyId": ARN["kms"], "Tags": [{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}]},
+        ),
+    ],
 }
 
 # (read request, its reply) per API, the reply holding the tags {"a": "1", "b": "2"}.
@@ -92,6 +100,11 @@ READS = {
         "describe_tags",
         {"Filters": [{"Name": "resource-id", "Values": [ARN["ec2"]]}]},
         {"Tags": [dict(tag, ResourceId=ARN["ec2"], ResourceType="subnet") for tag in KV]},
+    ),
+    "kms": (
+        "list_resource_tags",
+        {"KeyId": ARN["kms"]},
+        {"Tags": [{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}], "Truncated": False},
     ),
 }
 
