@@ -16,6 +16,22 @@ def diff(before, after):
     return {"before": before, "after": after}
 
 
+def changes(before, after):
+    """The diff of what differs: the keys whose values differ in `before` and `after` (dicts), each side
+    with the keys it has; {} and {} when nothing differs. A resource created ({} before) or deleted ({}
+    after) shows whole."""
+    before, after = before or {}, after or {}
+    keys = [
+        key
+        for key in set(before) | set(after)
+        if before.get(key) != after.get(key) or (key in before) != (key in after)
+    ]
+    return diff(
+        dict((key, before[key]) for key in sorted(keys) if key in before),
+        dict((key, after[key]) for key in sorted(keys) if key in after),
+    )
+
+
 def snake(resource, keep=("Tags",)):
     """``camel_dict_to_snake_dict`` that keeps the values of `keep` (tag dicts, policies) as they are.
 
