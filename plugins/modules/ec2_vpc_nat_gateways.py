@@ -198,8 +198,6 @@ nat_gateways:
         Name: finproc-dev-nat-us-east-2a
 """
 
-import hashlib
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -208,6 +206,8 @@ from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_list_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -288,28 +288,59 @@ def tag_specifications(resource_type, tags):
     return {"TagSpecifications": [{"ResourceType": resource_type, "Tags": ansible_dict_to_boto3_tag_list(tags)}]}
 
 
-def client_token(vpc_id, subnet_id, allocation):
-    """The same request gives the same token, so a retried CreateNatGateway creates one gateway."""
-    return hashlib.sha256(("%s/%s/%s" % (vpc_id, subnet_id, allocation)).encode("utf-8")).hexdigest()[:64]
+def free_address(module, client, tags, taken):
+    """The allocation ID of an Elastic IP of the VPC domain with all of `tags` and no association (the
+    address of a gateway whose creation was cut off: a lost AllocateAddress answer, or a run stopped
+    before CreateNatGateway), not in `taken`; None when there is none, or no tags to know it by."""
+    if not tags:
+        return None
+    filters = [{"Name": "domain", "Values": ["vpc"]}]
+    filters += [{"Name": "tag:%s" % key, "Values": [value]} for key, value in sorted(tags.items())]
+    addresses = aws_call(module, client.describe_addresses, "DescribeAddresses", "free Elastic IPs", Filters=filters)
+    free = sorted(
+        a["AllocationId"]
+        for a in addresses["Addresses"]
+        if not a.get("AssociationId") and not a.get("NetworkInterfaceId") and a["AllocationId"] not in taken
+    )
+    return free[0] if free else None
 
 
-def create_gateway(module, client, subnet_id, tags):
-    """Allocate an Elastic IP and create the NAT gateway on it; returns (gateway, address tags)."""
-    vpc_id = module.params["vpc_id"]
-    allocation = aws_call(
+def allocate(module, client, subnet_id, tags, taken):
+    """The allocation ID of the gateway's Elastic IP: a free one with its tags, else a new one.
+
+    AllocateAddress takes no client token: it goes through create_once (sent once; after a lost answer
+    the free address with these tags is adopted instead of a second one allocated).
+    """
+    found = free_address(module, client, tags, taken)
+    if found:
+        return found
+    return create_once(
         module,
-        client.allocate_address,
-        "AllocateAddress",
+        client,
+        "allocate_address",
+        dict(Domain="vpc", **tag_specifications("elastic-ip", tags)),
+        lambda: free_address(module, client, tags, taken),
+        lambda answer: answer["AllocationId"],
         "the NAT gateway of %s" % subnet_id,
-        Domain="vpc",
-        **tag_specifications("elastic-ip", tags),
-    )["AllocationId"]
+    )
+
+
+def create_gateway(module, client, subnet_id, tags, taken=()):
+    """Allocate an Elastic IP and create the NAT gateway on it; returns (gateway, address tags).
+
+    CreateNatGateway's ClientToken comes from the VPC, the subnet and the address: a retry after a lost
+    answer returns the same gateway ("Ensuring idempotency in Amazon EC2 API requests",
+    https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html), and a rebuilt stack (new
+    VPC, subnet and address IDs) never sends the token of a deleted gateway.
+    """
+    vpc_id = module.params["vpc_id"]
+    allocation = allocate(module, client, subnet_id, tags, taken)
     try:
         gateway = client.create_nat_gateway(
             aws_retry=True,
             SubnetId=subnet_id,
             AllocationId=allocation,
-            ClientToken=client_token(vpc_id, subnet_id, allocation),
+            ClientToken=client_token("CreateNatGateway", vpc_id, subnet_id, allocation),
             **tag_specifications("natgateway", tags),
         )["NatGateway"]
     except AWS_ERRORS as e:
@@ -424,7 +455,8 @@ def main():
             if module.check_mode:
                 state[subnet_id] = [None, dict(tags), dict(tags)]
             else:
-                created, eip_tags = create_gateway(module, client, subnet_id, tags)
+                taken = [allocation_id(entry[0]) for entry in state.values() if entry[0]]
+                created, eip_tags = create_gateway(module, client, subnet_id, tags, taken)
                 state[subnet_id] = [created, dict(tags), eip_tags]
             after[subnet_id] = diff_entry((state[subnet_id][0] or {}).get("NatGatewayId"), tags, tags)
             continue

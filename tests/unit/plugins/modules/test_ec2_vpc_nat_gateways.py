@@ -64,7 +64,14 @@ GATEWAY_B = gateway(GW_B, SUBNET_B, ALLOC_B, TAGS_B, created=2)
 
 
 def token(subnet_id, allocation):
-    return hashlib.sha256(("%s/%s/%s" % (VPC, subnet_id, allocation)).encode()).hexdigest()
+    # idempotency.client_token("CreateNatGateway", VPC, subnet, allocation), written out
+    return hashlib.sha256(("CreateNatGateway\x1f%s\x1f%s\x1f%s" % (VPC, subnet_id, allocation)).encode()).hexdigest()
+
+
+def free_lookup(tags):
+    """The parameters of the look-up of a free Elastic IP with the gateway's tags."""
+    filters = [{"Name": "domain", "Values": ["vpc"]}]
+    return {"Filters": filters + [{"Name": "tag:%s" % k, "Values": [v]} for k, v in sorted(tags.items())]}
 
 
 @pytest.fixture(autouse=True)
@@ -139,6 +146,7 @@ def test_converged_with_wait_does_not_wait_for_available_gateways(ec2, sent, mon
 def test_a_missing_gateway_is_created_with_a_tagged_elastic_ip(ec2, sent, monkeypatch, capsys):
     client, stub = ec2
     describe(stub, [GATEWAY_A], [(ALLOC_A, TAGS_A)])
+    stub.add_response("describe_addresses", {"Addresses": []}, free_lookup(TAGS_B))
     stub.add_response(
         "allocate_address",
         {"AllocationId": ALLOC_B, "PublicIp": "203.0.113.12", "Domain": "vpc"},
@@ -163,6 +171,7 @@ def test_a_missing_gateway_is_created_with_a_tagged_elastic_ip(ec2, sent, monkey
     assert operations(sent) == [
         "DescribeNatGateways",
         "DescribeAddresses",
+        "DescribeAddresses",  # a free Elastic IP with the gateway's tags (none)
         "AllocateAddress",
         "CreateNatGateway",
         "DescribeNatGateways",
@@ -176,6 +185,48 @@ def test_a_missing_gateway_is_created_with_a_tagged_elastic_ip(ec2, sent, monkey
     assert result["nat_gateways"][0]["nat_gateway_id"] == GW_A
     assert SUBNET_B not in result["diff"]["before"]
     assert result["diff"]["after"][SUBNET_B] == {"nat_gateway_id": GW_B, "tags": TAGS_B, "address_tags": TAGS_B}
+
+
+def created_b(stub):
+    """CreateNatGateway of subnet B on ALLOC_B, and the final read."""
+    pending_b = gateway(GW_B, SUBNET_B, ALLOC_B, TAGS_B, state="pending", created=2)
+    request = {
+        "SubnetId": SUBNET_B,
+        "AllocationId": ALLOC_B,
+        "ClientToken": token(SUBNET_B, ALLOC_B),
+        "TagSpecifications": [{"ResourceType": "natgateway", "Tags": tag_list(TAGS_B)}],
+    }
+    stub.add_response("create_nat_gateway", {"NatGateway": pending_b}, request)
+    stub.add_response("describe_nat_gateways", {"NatGateways": [GATEWAY_A, pending_b]}, {"NatGatewayIds": [GW_A, GW_B]})
+
+
+def test_a_free_elastic_ip_with_the_tags_is_used_not_a_second_one_allocated(ec2, sent, monkeypatch, capsys):
+    """A run stopped between AllocateAddress and CreateNatGateway left a free address: the next one uses it."""
+    client, stub = ec2
+    describe(stub, [GATEWAY_A], [(ALLOC_A, TAGS_A)])
+    associated = dict(address("eipalloc-0000000000000in00", TAGS_B), AssociationId="eipassoc-1")
+    stub.add_response("describe_addresses", {"Addresses": [associated, address(ALLOC_B, TAGS_B)]}, free_lookup(TAGS_B))
+    created_b(stub)
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert "AllocateAddress" not in operations(sent)
+    assert result["nat_gateways"][1]["nat_gateway_addresses"][0]["allocation_id"] == ALLOC_B
+
+
+@pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("Unavailable", 503)])
+def test_a_lost_allocate_answer_adopts_the_address_instead_of_allocating_twice(
+    ec2, sent, monkeypatch, capsys, code, status
+):
+    client, stub = ec2
+    describe(stub, [GATEWAY_A], [(ALLOC_A, TAGS_A)])
+    stub.add_response("describe_addresses", {"Addresses": []}, free_lookup(TAGS_B))
+    stub.add_client_error("allocate_address", service_error_code=code, http_status_code=status)
+    stub.add_response("describe_addresses", {"Addresses": [address(ALLOC_B, TAGS_B)]}, free_lookup(TAGS_B))
+    created_b(stub)
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert operations(sent).count("AllocateAddress") == 1
+    assert operations(sent)[-2:] == ["CreateNatGateway", "DescribeNatGateways"]
 
 
 def test_no_tags_means_no_tag_specifications(ec2, sent, monkeypatch, capsys):
@@ -197,6 +248,7 @@ def test_no_tags_means_no_tag_specifications(ec2, sent, monkeypatch, capsys):
 def test_a_failed_creation_releases_the_elastic_ip(ec2, sent, monkeypatch, capsys):
     client, stub = ec2
     describe(stub, [], [])
+    stub.add_response("describe_addresses", {"Addresses": []}, free_lookup(TAGS_A))
     stub.add_response(
         "allocate_address",
         {"AllocationId": ALLOC_A, "Domain": "vpc"},
@@ -289,6 +341,7 @@ def test_without_purge_extra_tags_stay(ec2, sent, monkeypatch, capsys):
 def test_wait_fails_with_the_failure_of_the_gateway(ec2, sent, monkeypatch, capsys):
     client, stub = ec2
     describe(stub, [GATEWAY_A], [(ALLOC_A, TAGS_A)])
+    stub.add_response("describe_addresses", {"Addresses": []}, free_lookup(TAGS_B))
     stub.add_response("allocate_address", {"AllocationId": ALLOC_B, "Domain": "vpc"})
     pending_b = gateway(GW_B, SUBNET_B, ALLOC_B, TAGS_B, state="pending", created=2)
     stub.add_response("create_nat_gateway", {"NatGateway": pending_b})
