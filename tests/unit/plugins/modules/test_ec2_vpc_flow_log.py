@@ -1,6 +1,8 @@
 import copy
 import datetime
 
+import pytest
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_flow_log
 from aws_stub import run_module
 
@@ -45,6 +47,11 @@ CREATE = {
 }
 
 
+def create(replacing=""):
+    """CreateFlowLogs' parameters: CREATE with the ClientToken of the request, region and replaced flow log."""
+    return dict(CREATE, ClientToken=client_token("CreateFlowLogs", "us-east-2", CREATE, replacing))
+
+
 def run(ec2, monkeypatch, capsys, args=None, **kw):
     return run_module(ec2_vpc_flow_log.main, args or ARGS, ec2[0], monkeypatch, capsys, **kw)
 
@@ -52,7 +59,7 @@ def run(ec2, monkeypatch, capsys, args=None, **kw):
 def test_creates_a_missing_flow_log(ec2, monkeypatch, capsys):
     client, stub = ec2
     stub.add_response("describe_flow_logs", {"FlowLogs": []}, BY_RESOURCE)
-    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]], "Unsuccessful": []}, CREATE)
+    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]], "Unsuccessful": []}, create())
     stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, {"FlowLogIds": [EXISTING["FlowLogId"]]})
     result, code = run(ec2, monkeypatch, capsys, diff=True)
     assert code == 0
@@ -61,6 +68,30 @@ def test_creates_a_missing_flow_log(ec2, monkeypatch, capsys):
     assert result["flow_log"]["tags"] == {"Name": "finproc-dev-vpc", "App": "finproc"}
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"]["max_aggregation_interval"] == 60
+
+
+@pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("ServiceUnavailable", 503)])
+def test_a_lost_create_answer_is_retried_with_the_same_client_token(ec2, monkeypatch, capsys, code, status):
+    """AWSRetry retries InternalError and ServiceUnavailable: the same token, so EC2 makes one flow log."""
+    client, stub = ec2
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+    stub.add_response("describe_flow_logs", {"FlowLogs": []}, BY_RESOURCE)
+    stub.add_client_error("create_flow_logs", code, http_status_code=status, expected_params=create())
+    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]], "Unsuccessful": []}, create())
+    stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, {"FlowLogIds": [EXISTING["FlowLogId"]]})
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert result["flow_log"]["flow_log_id"] == EXISTING["FlowLogId"]
+
+
+def test_the_token_changes_with_the_vpc_the_settings_and_the_replaced_flow_log():
+    tokens = {
+        create()["ClientToken"],
+        create("fl-00000000000000old")["ClientToken"],
+        client_token("CreateFlowLogs", "us-east-2", dict(CREATE, ResourceIds=["vpc-0fedcba9876543210"]), ""),
+        client_token("CreateFlowLogs", "us-east-2", dict(CREATE, MaxAggregationInterval=600), ""),
+    }
+    assert len(tokens) == 4 and all(len(token) == 64 for token in tokens)
 
 
 def test_an_identical_flow_log_is_left_alone(ec2, monkeypatch, capsys):
@@ -113,7 +144,7 @@ def test_an_immutable_difference_replaces_the_flow_log_new_one_first(ec2, monkey
     old["MaxAggregationInterval"] = 600
     old["FlowLogId"] = "fl-00000000000000old"
     stub.add_response("describe_flow_logs", {"FlowLogs": [old]}, BY_RESOURCE)
-    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]]}, CREATE)
+    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]]}, create("fl-00000000000000old"))
     stub.add_response("delete_flow_logs", {"Unsuccessful": []}, {"FlowLogIds": ["fl-00000000000000old"]})
     stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, {"FlowLogIds": [EXISTING["FlowLogId"]]})
     result, code = run(ec2, monkeypatch, capsys, diff=True)
@@ -129,7 +160,7 @@ def test_another_destination_is_not_ours(ec2, monkeypatch, capsys):
     other["LogGroupName"] = "/someone/else"
     other["FlowLogId"] = "fl-0000000000000other"
     stub.add_response("describe_flow_logs", {"FlowLogs": [other]}, BY_RESOURCE)
-    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]]}, CREATE)
+    stub.add_response("create_flow_logs", {"FlowLogIds": [EXISTING["FlowLogId"]]}, create())
     stub.add_response("describe_flow_logs", {"FlowLogs": [EXISTING]}, {"FlowLogIds": [EXISTING["FlowLogId"]]})
     result, code = run(ec2, monkeypatch, capsys)
     assert result["changed"] is True
@@ -146,7 +177,7 @@ def test_a_refused_creation_names_the_aws_error(ec2, monkeypatch, capsys):
                 {"ResourceId": VPC, "Error": {"Code": "AccessDenied", "Message": "role cannot be assumed"}}
             ],
         },
-        CREATE,
+        create(),
     )
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 1
