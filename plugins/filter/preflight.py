@@ -6,74 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: preflight_problems
-author: finproc.dr maintainers (@finproc)
-version_added: 0.1.0
-short_description: Every problem of a DR inventory, found without calling AWS
-description:
-  - Takes one record per region host and the shared settings, and returns the list of problems
-    found, each naming the host and the setting. An empty list means the inventory is sound.
-  - Checks that there is exactly one primary, that regions are unique and exist, that VPC CIDRs
-    are valid and do not overlap, that subnets are valid, fit their VPC, do not overlap and match
-    the availability zones, that required tags are present, and that values are in range.
-  - Checks the traffic layer too. The hosted zone and the service name are valid DNS names and
-    the service name is in the zone; with more than one secondary region, I(failover_secondary)
-    names the one that takes the SECONDARY failover record; the Route53 health checks, the record
-    TTL and the resolver allowance are in range and together fit in the RTO target (interval x
-    failure threshold + TTL + allowance <= RTO); the listener's TLS policy is a TLS 1.3 policy at
-    least as strict as C(ELBSecurityPolicy-TLS13-1-2-2021-06); the load balancer's idle timeout
-    and deletion protection are valid; the name prefix leaves room for the load balancer and
-    target group names (32 characters); and each region's certificate can be had (an ACM ARN of
-    the host's own region, or readable PEM files on the controller).
-  - Known regions come from the endpoint data shipped with botocore, so no API call is made.
-options:
-  _input:
-    description:
-      - One dictionary per region host with the keys C(host), C(region), C(role), C(vpc_cidr),
-        C(azs), C(public_subnet_cidrs) and C(private_subnet_cidrs), and the region's certificate
-        C(certificate_source) (C(request), C(import) or C(arn)), C(certificate_arn) (with C(arn),
-        an ACM certificate of the host's region), C(certificate_file), C(certificate_key_file)
-        and C(certificate_chain_file) (with C(import), PEM files on the controller; the chain is
-        optional; a relative path is taken from the directory the play runs in).
-    type: list
-    elements: dict
-    required: true
-  settings:
-    description:
-      - Shared settings. Keys C(tags), C(required_tags), C(name_prefix), C(rto_target_seconds),
-        C(rpo_target_seconds), C(nat_gateway_mode), C(log_retention_days), C(app_port),
-        C(known_regions) (optional, defaults to the regions botocore knows) and C(endpoints)
-        with C(require_loopback) (the environment's AWS endpoint variables).
-      - Traffic keys C(dns_zone_name) (the public hosted zone, required), C(service_name) (the
-        name clients use, in the zone), C(failover_secondary) (the host that takes the SECONDARY
-        failover record, needed with more than one secondary), C(health_check_path),
-        C(health_check_interval_seconds) (10 or 30), C(health_check_failure_threshold) (1 to 10),
-        C(dns_record_ttl_seconds) (0 to 86400), C(dns_resolver_allowance_seconds) (0 to 3600),
-        C(tls_policy), C(alb_idle_timeout_seconds) (1 to 4000), C(alb_deletion_protection)
-        (a boolean), C(alb_access_logs_enabled) (a boolean, true when absent) and
-        C(alb_access_log_retention_days) (1 to 36500, 400 when absent); with access logs on, the
-        log bucket C(<name_prefix>-<account>-<region>-alb-logs) of every region must fit in 63
-        characters.
-      - Monitoring key C(alarm_email_addresses) (optional, a list of e-mail addresses that the
-        alarm topics subscribe).
-      - Numbers must be integers (a string of digits is refused, as for the other settings).
-    type: dict
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Find every problem of the inventory
-  ansible.builtin.set_fact:
-    problems: "{{ regions | finproc.dr.preflight_problems(settings) }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The problems found, one sentence each; empty when there are none.
-  type: list
-  elements: str
-"""
+# The documentation of the two filters of this file, preflight_problems and preflight_warnings, is in
+# plugins/filter/preflight_problems.yml and preflight_warnings.yml (ansible-doc reads one per filter).
 
 import functools
 import ipaddress
@@ -91,6 +25,8 @@ from ansible_collections.finproc.dr.plugins.filter.topology import (
     primary_problems,
     secondary_problems,
 )
+# A certificate to import, checked like ACM and TLS clients check it (with cryptography).
+from ansible_collections.finproc.dr.plugins.module_utils.certificates import import_findings, key_is_encrypted
 
 VALID_ROLES = ("primary", "secondary")
 NAT_MODES = ("per_az", "single")
@@ -231,7 +167,7 @@ def _read_pem(problems, where, what, path, marker, kind):
     return content
 
 
-def _check_certificate(problems, record, region):
+def _check_certificate(problems, record, region, service_name=None, warnings=None):
     where = "host %s" % record.get("host")
     source = record.get("certificate_source")
     if source is None or source == "":
@@ -257,6 +193,7 @@ def _check_certificate(problems, record, region):
             problems.append("%s: dr_certificate_arn %s is a certificate of %s, not of %s; an ACM certificate "
                             "serves load balancers of its own region only" % (where, arn, match.group(1), region))
     elif source == "import":
+        pems = {}
         for key, label, required in (("certificate_file", "dr_certificate_file", True),
                                      ("certificate_key_file", "dr_certificate_key_file", True),
                                      ("certificate_chain_file", "dr_certificate_chain_file", False)):
@@ -272,15 +209,24 @@ def _check_certificate(problems, record, region):
                 continue
             if key == "certificate_key_file":
                 content = _read_pem(problems, where, label, path, PEM_PRIVATE_KEY, "private key")
-                if content is not None and (b"ENCRYPTED PRIVATE KEY-----" in content
-                                            or b"Proc-Type: 4,ENCRYPTED" in content):
+                if content is not None and key_is_encrypted(content):
                     problems.append("%s: %s %s holds an encrypted private key; ACM imports only an "
                                     "unencrypted one" % (where, label, path))
+                    content = None
             else:
-                _read_pem(problems, where, label, path, PEM_CERTIFICATE, "certificate")
+                content = _read_pem(problems, where, label, path, PEM_CERTIFICATE, "certificate")
+            pems[key] = None if content is None else ("%s %s" % (label, path), content)
+        # Readable PEM files: checked like ACM checks an import (plugins/module_utils/certificates.py).
+        if pems.get("certificate_file") and pems.get("certificate_key_file") and (
+                "certificate_chain_file" not in pems or pems["certificate_chain_file"]):
+            found, warned = import_findings(pems["certificate_file"], pems["certificate_key_file"],
+                                            pems.get("certificate_chain_file"), service_name=service_name)
+            problems.extend("%s: %s" % (where, problem) for problem in found)
+            if warnings is not None:
+                warnings.extend("%s: %s" % (where, warning) for warning in warned)
 
 
-def _check_region(problems, record, regions):
+def _check_region(problems, record, regions, service_name=None, warnings=None):
     where = "host %s" % record.get("host")
     role = record.get("role")
     region = record.get("region")
@@ -307,9 +253,12 @@ def _check_region(problems, record, regions):
                             % (where, len(azs)))
         if len(set(azs)) != len(azs):
             problems.append("%s: dr_azs repeats an availability zone: %s" % (where, ", ".join(map(str, azs))))
-        for az in azs:
+        for index, az in enumerate(azs):
             if region and not (isinstance(az, str) and re.match(r"^%s[a-z]$" % re.escape(region), az)):
-                problems.append("%s: availability zone %r is not a zone of %s" % (where, az, region))
+                problems.append("%s: dr_azs[%d] %r is not an availability zone of %s (a zone is named after its "
+                                "region and one letter: %sa, %sb, ...)" % (where, index, az, region, region, region))
+            elif record.get("ec2_zones") is not None:
+                _check_zone_with_ec2(problems, where, index, az, region, record.get("ec2_zones"))
 
     subnets = []
     for key, label in (("public_subnet_cidrs", "dr_public_subnet_cidrs"),
@@ -329,8 +278,32 @@ def _check_region(problems, record, regions):
         for second in subnets[i + 1:]:
             if first.overlaps(second):
                 problems.append("%s: subnets %s and %s overlap" % (where, first, second))
-    _check_certificate(problems, record, region if regions is None or region in regions else None)
+    _check_certificate(problems, record, region if regions is None or region in regions else None,
+                       service_name, warnings)
     return vpc
+
+
+def _check_zone_with_ec2(problems, where, index, az, region, listed):
+    """dr_azs[index] against the zones EC2 DescribeAvailabilityZones listed (roles/preflight/tasks/zones.yml).
+
+    DescribeAvailabilityZones (Amazon EC2 API Reference),
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html: without
+    AllAvailabilityZones "the results include only the zones for the Regions where you have chosen the
+    option to opt in"; State is available, information, impaired, unavailable or constrained; OptInStatus
+    is opt-in-not-required for Availability Zones, opted-in or not-opted-in for Local and Wavelength Zones.
+    """
+    zones = dict((zone.get("zone_name"), zone) for zone in listed if isinstance(zone, dict))
+    shown = ", ".join("%s (%s)" % (name, zones[name].get("state")) for name in sorted(zones)) or "no zone"
+    zone = zones.get(az)
+    if zone is None:
+        problems.append("%s: dr_azs[%d] %s is not a zone this account has in %s; EC2 DescribeAvailabilityZones "
+                        "listed %s" % (where, index, az, region, shown))
+    elif zone.get("opt_in_status") == "not-opted-in":
+        problems.append("%s: dr_azs[%d] %s is an opt-in zone this account has not opted in to; EC2 "
+                        "DescribeAvailabilityZones listed %s" % (where, index, az, shown))
+    elif zone.get("state") != "available":
+        problems.append("%s: dr_azs[%d] %s is %s, not available; EC2 DescribeAvailabilityZones listed %s"
+                        % (where, index, az, zone.get("state"), shown))
 
 
 def _check_endpoints(problems, endpoints):
@@ -515,7 +488,17 @@ def _check_dns(problems, settings, regions):
 
 def preflight_problems(regions, settings):
     """Return every problem of the inventory, as sentences naming the host and setting."""
-    problems = []
+    return _findings(regions, settings)[0]
+
+
+def preflight_warnings(regions, settings):
+    """Return what works but needs attention (a certificate to import that expires soon), as sentences."""
+    return _findings(regions, settings)[1]
+
+
+def _findings(regions, settings):
+    """(problems, warnings) of the inventory."""
+    problems, warnings = [], []
     settings = _numbers(settings or {})
     regions = list(regions or [])
     known = settings.get("known_regions")
@@ -524,9 +507,12 @@ def preflight_problems(regions, settings):
     if not regions:
         problems.append("the inventory has no region host in group 'regions'")
 
+    # A certificate to import must cover the service name (when that is a valid name: else a problem of its own).
+    service = settings.get("service_name")
+    service = service if isinstance(service, str) and service and not _dns_name_problem(service) else None
     vpcs = []
     for record in regions:
-        vpc = _check_region(problems, record, known)
+        vpc = _check_region(problems, record, known, service, warnings)
         if vpc is not None:
             vpcs.append((record.get("host"), vpc))
 
@@ -553,9 +539,9 @@ def preflight_problems(regions, settings):
     _check_access_logs(problems, settings, regions)
     _check_dns(problems, settings, regions)
     _check_endpoints(problems, settings.get("endpoints"))
-    return problems
+    return problems, warnings
 
 
 class FilterModule(object):
     def filters(self):
-        return {"preflight_problems": preflight_problems}
+        return {"preflight_problems": preflight_problems, "preflight_warnings": preflight_warnings}

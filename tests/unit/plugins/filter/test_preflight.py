@@ -1,13 +1,24 @@
 import copy
 
 import pytest
-from ansible_collections.finproc.dr.plugins.filter.preflight import TLS_POLICIES, known_regions, preflight_problems
+from ansible_collections.finproc.dr.plugins.filter.preflight import (
+    TLS_POLICIES,
+    FilterModule,
+    known_regions,
+    preflight_problems,
+    preflight_warnings,
+)
+from certificate_factory import DAY, NOW, cert_pem, intermediate, key, key_pem, leaf, root
 
 WEST_ARN = "arn:aws:acm:us-west-2:123456789012:certificate/0c7a1e7e-5f2b-4d7e-9a3c-1b2c3d4e5f60"
-# Never to be seen in a message: the key's content.
-KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDsecretsecretsecret"
-CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUW\n-----END CERTIFICATE-----\n"
-KEY_PEM = "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % KEY_BODY
+# A certificate for the service name api.dr.example.com issued by a test intermediate, its key, its chain.
+LEAF, LEAF_KEY = leaf("api.dr.example.com")
+CERT_PEM = cert_pem(LEAF)
+KEY_PEM = key_pem(LEAF_KEY)
+CHAIN_PEM = cert_pem(intermediate()[0], root()[0])
+SECOND = DAY / 86400
+# Never to be seen in a message: the key's content (a line of its body).
+KEY_BODY = KEY_PEM.splitlines()[1].decode()
 
 EAST = {
     "host": "us-east-2",
@@ -85,9 +96,9 @@ def pem(tmp_path):
         "text": tmp_path / "notes.txt",
         "encrypted": tmp_path / "encrypted.pem",
     }
-    files["cert"].write_text(CERT_PEM)
-    files["key"].write_text(KEY_PEM)
-    files["chain"].write_text(CERT_PEM + CERT_PEM)
+    files["cert"].write_bytes(CERT_PEM)
+    files["key"].write_bytes(KEY_PEM)
+    files["chain"].write_bytes(CHAIN_PEM)
     files["text"].write_text("not a certificate\n")
     files["encrypted"].write_text(
         "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHD\n-----END ENCRYPTED PRIVATE KEY-----\n"
@@ -97,8 +108,8 @@ def pem(tmp_path):
 
 def _apply(records, changes):
     by_name = {"east": records[0], "west": records[1], "eu": records[2] if len(records) > 2 else None}
-    for key, value in changes.items():
-        host, _sep, field = key.partition("__")
+    for name, value in changes.items():
+        host, _sep, field = name.partition("__")
         by_name[host][field] = value
     return records
 
@@ -184,7 +195,8 @@ def test_known_regions_come_from_botocore_without_a_call():
         ),
         (
             {"east__azs": ["us-east-2a", "us-west-2b"]},
-            "host us-east-2: availability zone 'us-west-2b' is not a zone of us-east-2",
+            "host us-east-2: dr_azs[1] 'us-west-2b' is not an availability zone of us-east-2 (a zone is named after "
+            "its region and one letter: us-east-2a, us-east-2b, ...)",
         ),
         ({"east__azs": ["us-east-2a", "us-east-2a"]}, "host us-east-2: dr_azs repeats an availability zone"),
     ],
@@ -739,3 +751,154 @@ def test_each_access_log_setting_problem_is_named(changes, expected):
 )
 def test_sound_access_log_settings_pass(changes):
     assert problems_with(**changes) == []
+
+
+# --- A certificate to import, checked like ACM checks it (plugins/module_utils/certificates.py) -----
+
+
+def eu_import(pem, tmp_path, certificate=None, private_key=None, chain=None, **settings_changes):
+    """Findings of the three regions, eu-west-1 importing the given PEM bytes (the fixture's files by default)."""
+    changes = {}
+    for field, content in (
+        ("certificate_file", certificate),
+        ("certificate_key_file", private_key),
+        ("certificate_chain_file", chain),
+    ):
+        if content is not None:
+            path = tmp_path / ("given-" + field + ".pem")
+            path.write_bytes(content)
+            changes["eu__" + field] = str(path)
+    records = three_regions(pem, **changes)
+    chosen = settings(failover_secondary="eu-west-1", **settings_changes)
+    return preflight_problems(records, chosen), preflight_warnings(records, chosen)
+
+
+def test_an_imported_certificate_is_checked_like_acm(pem, tmp_path):
+    other_key = key("rsa2048", 7)
+    problems, _warnings = eu_import(pem, tmp_path, private_key=key_pem(other_key))
+    assert problems == [
+        "host eu-west-1: dr_certificate_key_file %s is not the key of dr_certificate_file %s (subject %s): its "
+        "public key differs from the certificate's; ACM imports a certificate with its own private key"
+        % (tmp_path / "given-certificate_key_file.pem", pem["cert"], LEAF.subject.rfc4514_string())
+    ]
+    expired, expired_key = leaf("api.dr.example.com", kind="rsa2048", not_before=NOW - 90 * DAY, not_after=NOW - DAY)
+    problems, _warnings = eu_import(pem, tmp_path, certificate=cert_pem(expired), private_key=key_pem(expired_key))
+    assert len(problems) == 1 and problems[0].startswith(
+        "host eu-west-1: dr_certificate_file %s expired on " % (tmp_path / "given-certificate_file.pem")
+    )
+
+
+def test_an_imported_certificate_must_cover_the_service_name(pem, tmp_path):
+    problems, _warnings = eu_import(
+        pem, tmp_path, service_name="api.other.example.com", dns_zone_name="other.example.com"
+    )
+    assert problems == [
+        "host eu-west-1: dr_certificate_file %s does not cover the service name api.other.example.com "
+        "(dr_service_name): its subjectAltName is api.dr.example.com; a wildcard covers exactly one left-most label "
+        "(*.example.com covers api.example.com, not a.b.example.com nor example.com)" % pem["cert"]
+    ]
+    # An invalid service name is a problem of its own, not also a certificate's.
+    problems, _warnings = eu_import(pem, tmp_path, service_name="API.dr.example.com")
+    assert len(problems) == 1 and problems[0].startswith("dr_service_name 'API.dr.example.com' is not a valid DNS name")
+
+
+def test_an_imported_chain_must_be_in_order(pem, tmp_path):
+    assert eu_import(pem, tmp_path, chain=CHAIN_PEM) == ([], [])
+    problems, _warnings = eu_import(pem, tmp_path, chain=cert_pem(root()[0], intermediate()[0]))
+    assert len(problems) == 1 and problems[0].startswith(
+        "host eu-west-1: dr_certificate_chain_file %s is out of order at position 1: "
+        % (tmp_path / "given-certificate_chain_file.pem")
+    )
+
+
+def test_the_warnings_filter_lists_a_certificate_that_expires_soon(pem, tmp_path):
+    soon, soon_key = leaf("api.dr.example.com", kind="rsa2048", not_after=NOW + 10 * DAY + 3600 * SECOND)
+    problems, warnings = eu_import(
+        pem, tmp_path, certificate=cert_pem(soon), private_key=key_pem(soon_key), chain=CHAIN_PEM
+    )
+    assert problems == []
+    assert warnings == [
+        "host eu-west-1: dr_certificate_file %s expires on %s, in 10 day(s) (fewer than 30); ACM does not renew an "
+        "imported certificate: import its successor before then"
+        % (tmp_path / "given-certificate_file.pem", (NOW + 10 * DAY + 3600 * SECOND).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    ]
+    # 31 days left: no warning.
+    later, later_key = leaf("api.dr.example.com", kind="rsa2048", not_after=NOW + 31 * DAY)
+    assert eu_import(pem, tmp_path, certificate=cert_pem(later), private_key=key_pem(later_key), chain=CHAIN_PEM) == (
+        [],
+        [],
+    )
+
+
+def test_the_warnings_filter_is_registered_and_empty_for_a_sound_inventory():
+    assert FilterModule().filters()["preflight_warnings"] is preflight_warnings
+    assert preflight_warnings(regions(), settings()) == []
+
+
+# --- Availability zones: the name form, and what EC2 listed (roles/preflight/tasks/zones.yml) ------
+
+
+def listed(*zones):
+    """Zones as amazon.aws.aws_az_info returns them."""
+    return [
+        {"zone_name": name, "state": state, "opt_in_status": opt_in, "region_name": name[:-1]}
+        for name, state, opt_in in zones
+    ]
+
+
+EC2_EAST = listed(
+    ("us-east-2a", "available", "opt-in-not-required"),
+    ("us-east-2b", "available", "opt-in-not-required"),
+    ("us-east-2c", "available", "opt-in-not-required"),
+)
+
+
+@pytest.mark.parametrize(
+    "azs, zones, expected",
+    [
+        (["us-east-2a", "us-east-2b"], EC2_EAST, None),
+        (["us-east-2a", "us-east-2c"], EC2_EAST, None),
+        (
+            ["us-east-2a", "us-east-2d"],
+            EC2_EAST,
+            "host us-east-2: dr_azs[1] us-east-2d is not a zone this account has in us-east-2; EC2 "
+            "DescribeAvailabilityZones listed us-east-2a (available), us-east-2b (available), us-east-2c (available)",
+        ),
+        (
+            ["us-east-2a", "us-east-2b"],
+            listed(
+                ("us-east-2a", "impaired", "opt-in-not-required"), ("us-east-2b", "available", "opt-in-not-required")
+            ),
+            "host us-east-2: dr_azs[0] us-east-2a is impaired, not available; EC2 DescribeAvailabilityZones listed "
+            "us-east-2a (impaired), us-east-2b (available)",
+        ),
+        (
+            ["us-east-2a", "us-east-2b"],
+            listed(("us-east-2a", "available", "opt-in-not-required"), ("us-east-2b", "available", "not-opted-in")),
+            "host us-east-2: dr_azs[1] us-east-2b is an opt-in zone this account has not opted in to; EC2 "
+            "DescribeAvailabilityZones listed us-east-2a (available), us-east-2b (available)",
+        ),
+        (
+            ["us-east-2a", "us-east-2b"],
+            [],
+            "host us-east-2: dr_azs[0] us-east-2a is not a zone this account has in us-east-2; EC2 "
+            "DescribeAvailabilityZones listed no zone",
+        ),
+    ],
+    ids=["listed", "listed, not the first two", "not listed", "impaired", "not opted in", "nothing listed"],
+)
+def test_the_zones_ec2_lists(azs, zones, expected):
+    problems = preflight_problems(regions(east__azs=azs, east__ec2_zones=zones), settings())
+    if expected is None:
+        assert problems == []
+    else:
+        assert problems[0] == expected
+        assert len(problems) == (2 if not zones else 1)
+
+
+def test_a_zone_of_another_region_is_not_also_looked_up():
+    problems = preflight_problems(regions(east__azs=["us-east-2a", "us-west-2b"], east__ec2_zones=EC2_EAST), settings())
+    assert problems == [
+        "host us-east-2: dr_azs[1] 'us-west-2b' is not an availability zone of us-east-2 (a zone is named after its "
+        "region and one letter: us-east-2a, us-east-2b, ...)"
+    ]
