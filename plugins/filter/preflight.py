@@ -27,22 +27,24 @@ from ansible_collections.finproc.dr.plugins.filter.topology import (
 )
 # A certificate to import, checked like ACM and TLS clients check it (with cryptography).
 from ansible_collections.finproc.dr.plugins.module_utils.certificates import import_findings, key_is_encrypted
+# AWS's limits on what the roles send (tags, names, descriptions, paths, numbers): botocore's models.
+from ansible_collections.finproc.dr.plugins.module_utils import aws_limits
 
 VALID_ROLES = ("primary", "secondary")
 NAT_MODES = ("per_az", "single")
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-                      2192, 2557, 2922, 3288, 3653)
+# CloudWatch Logs accepts only these retention periods (days): the Logs model's (aws_limits).
+LOG_RETENTION_DAYS = aws_limits.log_retention_days()
 NAME_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]\Z")
-# "<prefix>-alb" and "<prefix>-app" (load balancer, target group) must fit in 32 characters.
-NAME_PREFIX_MAX_FOR_ELB = 32 - len("-alb")
+# "<prefix>-alb" and "<prefix>-app" (load balancer, target group) must fit in ELBv2's 32 characters.
+ELB_NAME_MAX = aws_limits.rule("load_balancer").max
+NAME_PREFIX_MAX_FOR_ELB = ELB_NAME_MAX - len("-alb")
 # The ALB access-log bucket <prefix>-<account>-<region>-alb-logs: an account id has 12 digits, and
-# a bucket name at most 63 characters (S3 user guide, "General purpose bucket naming rules").
+# a bucket name at most 63 characters (aws_limits: S3 user guide, "General purpose bucket naming rules").
 ACCESS_LOG_BUCKET_SUFFIX = "-alb-logs"
 ACCOUNT_ID_LENGTH = 12
-BUCKET_NAME_MAX = 63
-# Route53 health checks run every 10 or every 30 seconds, nothing else.
-HEALTH_CHECK_INTERVALS = (10, 30)
+BUCKET_NAME_MAX = aws_limits.rule("s3_bucket").max
+# Route53 health checks run every 10 or every 30 seconds, nothing else (aws_limits).
+HEALTH_CHECK_INTERVALS = aws_limits.HEALTH_CHECK_INTERVALS
 # The ALB policies with TLS 1.3 that are at least as strict as ELBSecurityPolicy-TLS13-1-2-2021-06
 # (TLS 1.2 only with forward-secret AEAD ciphers, or TLS 1.3 only; FIPS variants).
 TLS_POLICIES = (
@@ -267,17 +269,19 @@ def _check_region(problems, record, regions, service_name=None, warnings=None):
         if record.get(key) is not None and azs and len(cidrs) != len(azs):
             problems.append("%s: %s has %d entries for %d availability zones; give one per zone"
                             % (where, label, len(cidrs), len(azs)))
-        for cidr in cidrs:
-            net = _check_cidr(problems, where, "subnet", cidr)
+        # Each entry named by its list and index: dr_public_subnet_cidrs[1] 10.0.9.0/24.
+        for index, cidr in enumerate(cidrs):
+            entry = "%s[%d]" % (label, index)
+            net = _check_cidr(problems, where, entry, cidr)
             if net is None:
                 continue
             if vpc is not None and not net.subnet_of(vpc):
-                problems.append("%s: subnet %s is outside its VPC %s" % (where, cidr, vpc))
-            subnets.append(net)
-    for i, first in enumerate(subnets):
-        for second in subnets[i + 1:]:
+                problems.append("%s: %s %s is outside its VPC %s" % (where, entry, cidr, vpc))
+            subnets.append((entry, net))
+    for i, (first_entry, first) in enumerate(subnets):
+        for second_entry, second in subnets[i + 1:]:
             if first.overlaps(second):
-                problems.append("%s: subnets %s and %s overlap" % (where, first, second))
+                problems.append("%s: %s %s and %s %s overlap" % (where, first_entry, first, second_entry, second))
     _check_certificate(problems, record, region if regions is None or region in regions else None,
                        service_name, warnings)
     return vpc
@@ -328,6 +332,16 @@ def _check_endpoints(problems, endpoints):
                             % (name, url))
 
 
+def _int_rule(name, value, rule, problems):
+    """A whole number within the model's range of `rule` (aws_limits.RULES); False (and a problem) if not."""
+    limit = aws_limits.rule(rule)
+    if not _is_int(value) or limit.number_problem(value):
+        high = "" if limit.max is None else " to %d" % limit.max
+        problems.append("%s must be a whole number from %d%s, got %r" % (name, limit.min, high, value))
+        return False
+    return True
+
+
 def _check_settings(problems, settings):
     tags = settings.get("tags")
     if not isinstance(tags, dict):
@@ -337,13 +351,7 @@ def _check_settings(problems, settings):
         value = tags.get(tag)
         if value is None or str(value).strip() == "":
             problems.append("required tag %s is missing from dr_tags" % tag)
-    for key, value in sorted(tags.items()):
-        if str(key).lower().startswith("aws:"):
-            problems.append("tag %s: the aws: prefix is reserved by AWS" % key)
-        if not 1 <= len(str(key)) <= 128:
-            problems.append("tag %r: a tag key has 1 to 128 characters" % key)
-        if len(str(value)) > 256:
-            problems.append("tag %s: a tag value has at most 256 characters" % key)
+    # Each tag against every service that carries it: _check_sends (with the roles' own tags variables).
 
     prefix = settings.get("name_prefix")
     if not isinstance(prefix, str) or not NAME_PREFIX_RE.match(prefix):
@@ -352,7 +360,7 @@ def _check_settings(problems, settings):
     if isinstance(prefix, str) and len(prefix) > NAME_PREFIX_MAX_FOR_ELB:
         problems.append("the name prefix %r (dr_app_name-dr_environment) has %d characters; at most %d fit, "
                         "because the load balancer and target group names %s-alb and %s-app may have at most "
-                        "32 characters" % (prefix, len(prefix), NAME_PREFIX_MAX_FOR_ELB, prefix, prefix))
+                        "%d characters" % (prefix, len(prefix), NAME_PREFIX_MAX_FOR_ELB, prefix, prefix, ELB_NAME_MAX))
 
     def _int_in(name, value, low, high):
         if not _is_int(value) or not low <= value <= high:
@@ -362,7 +370,8 @@ def _check_settings(problems, settings):
 
     rto_valid = _int_in("dr_rto_target_seconds", settings.get("rto_target_seconds"), 60, 86400)
     _int_in("dr_rpo_target_seconds", settings.get("rpo_target_seconds"), 1, 86400)
-    _int_in("dr_app_port", settings.get("app_port"), 1, 65535)
+    # The target group's port (ELBv2 CreateTargetGroup Port: the model's 1 to 65535).
+    _int_rule("dr_app_port", settings.get("app_port"), "target_group_port", problems)
     if settings.get("app_port") in (80, 443):
         problems.append("dr_app_port must differ from the load balancer's ports 80 and 443")
     if settings.get("nat_gateway_mode") not in NAT_MODES:
@@ -379,12 +388,19 @@ def _check_settings(problems, settings):
         problems.append("dr_health_check_interval_seconds must be %s (the intervals Route53 health checks "
                         "allow), got %r" % (" or ".join(map(str, HEALTH_CHECK_INTERVALS)), interval))
     threshold = settings.get("health_check_failure_threshold")
-    threshold_valid = _int_in("dr_health_check_failure_threshold", threshold, 1, 10)
+    threshold_valid = _int_rule("dr_health_check_failure_threshold", threshold, "health_check_failure_threshold",
+                                problems)
+    # The path of the Route53 health checks (ResourcePath) and of the target group's (HealthCheckPath).
     path = settings.get("health_check_path")
     if not isinstance(path, str) or not path.startswith("/"):
         problems.append("dr_health_check_path %r must be a path that starts with /" % (path,))
-    elif len(path) > 255:
-        problems.append("dr_health_check_path has %d characters; Route53 allows at most 255" % len(path))
+    else:
+        for name in ("health_check_path", "target_group_health_check_path"):
+            limit = aws_limits.rule(name)
+            why = limit.length_problem(path)
+            if why:
+                problems.append("dr_health_check_path %s; %s refuses it" % (why, limit.describe()))
+                break
     ttl = settings.get("dns_record_ttl_seconds")
     ttl_valid = _int_in("dr_dns_record_ttl_seconds", ttl, 0, 86400)
     allowance = settings.get("dns_resolver_allowance_seconds")
@@ -419,6 +435,255 @@ def _check_settings(problems, settings):
         for address in addresses:
             if not isinstance(address, str) or not EMAIL_RE.match(address):
                 problems.append("dr_alarm_email_addresses: %r is not an e-mail address" % (address,))
+
+
+# --- What the roles send to AWS: tags, names, descriptions, paths and numbers (aws_limits) ----------
+
+# What the roles tag: (the role's tags variable, the resources, the service whose tag API carries them
+# (aws_limits.TAG_APIS), the tags the collection adds to the role's tags). Every tagged task of the
+# roles is checked against this table by tests/unit/roles/test_limits_coverage.py.
+STACK_TAGS = ("Name", "finproc:stack")
+TAGGED = (
+    ("encryption_tags", "KMS keys", "kms", STACK_TAGS),
+    ("network_tags", "VPC, internet gateway, NAT gateways and their Elastic IPs, security groups, gateway "
+     "endpoints and flow log", "ec2", STACK_TAGS),
+    ("network_tags", "subnets and route tables", "ec2", STACK_TAGS + ("finproc:tier",)),
+    ("network_tags", "flow-log group", "logs", STACK_TAGS),
+    ("network_tags", "flow-log role", "iam", STACK_TAGS),
+    ("data_tags", "global table", "dynamodb", STACK_TAGS),
+    ("data_tags", "buckets", "s3", STACK_TAGS),
+    ("data_tags", "replication role", "iam", STACK_TAGS),
+    ("load_balancing_tags", "certificate", "acm", STACK_TAGS),
+    ("load_balancing_tags", "access-log bucket", "s3", STACK_TAGS),
+    ("load_balancing_tags", "load balancer and target group", "elbv2", STACK_TAGS),
+    ("dns_failover_tags", "hosted zone and health checks", "route53", STACK_TAGS),
+    ("dns_failover_tags", "health-check topic", "sns", STACK_TAGS),
+    ("dns_failover_tags", "health-check alarms", "cloudwatch", STACK_TAGS),
+    ("monitoring_tags", "log groups", "logs", STACK_TAGS),
+    ("monitoring_tags", "monitor role", "iam", STACK_TAGS),
+    ("monitoring_tags", "monitor function", "lambda", STACK_TAGS),
+    ("monitoring_tags", "schedule rule", "events", STACK_TAGS),
+    ("monitoring_tags", "monitoring topic", "sns", STACK_TAGS),
+    ("monitoring_tags", "monitoring alarms and dashboard", "cloudwatch", STACK_TAGS),
+)
+
+# Every name, description and path a role sends that a user can set or that the role derives from
+# the prefix (roles/preflight reads them from the roles' own settings): the role variable -> (the
+# rule of aws_limits.RULES it is sent as, or None; the service whose Name tag carries it, or None; the
+# form it is sent in).
+NAMED = {
+    "encryption_key_alias": ("kms_alias", "kms", "alias/%s"),
+    "encryption_key_description": ("kms_description", None, "%s"),
+    "network_flow_log_group": ("log_group", "logs", "%s"),
+    "network_flow_logs_role_name": ("iam_role", "iam", "%s"),
+    "data_table_name": ("dynamodb_table", "dynamodb", "%s"),
+    "data_bucket_name": ("s3_bucket", "s3", "%s"),
+    "data_replication_role_name": ("iam_role", "iam", "%s"),
+    "load_balancing_alb_name": ("load_balancer", "elbv2", "%s"),
+    "load_balancing_target_group_name": ("target_group", "elbv2", "%s"),
+    "load_balancing_certificate_name": (None, "acm", "%s"),
+    "load_balancing_health_check_path": ("target_group_health_check_path", None, "%s"),
+    "dns_failover_health_check_name": (None, "route53", "%s"),
+    "dns_failover_health_check_path": ("health_check_path", None, "%s"),
+    "dns_failover_topic_name": ("sns_topic", "sns", "%s"),
+    "monitoring_function_name": ("lambda_function", "lambda", "%s"),
+    "monitoring_function_log_group": ("log_group", "logs", "%s"),
+    "monitoring_application_log_group": ("log_group", "logs", "%s"),
+    "monitoring_role_name": ("iam_role", "iam", "%s"),
+    "monitoring_rule_name": ("events_rule", "events", "%s"),
+    "monitoring_topic_name": ("sns_topic", "sns", "%s"),
+    "monitoring_dashboard_name": ("dashboard", "cloudwatch", "%s"),
+    "monitoring_namespace": ("metric_namespace", None, "%s"),
+}
+# Whole numbers a role sends: the role variable -> the rule of aws_limits.RULES (the model's range).
+NUMBERS = {
+    "load_balancing_app_port": "target_group_port",
+    "load_balancing_health_check_interval_seconds": "target_group_health_check_interval",
+    "load_balancing_health_check_timeout_seconds": "target_group_health_check_timeout",
+    "load_balancing_healthy_threshold": "target_group_healthy_threshold",
+    "load_balancing_unhealthy_threshold": "target_group_unhealthy_threshold",
+    "monitoring_function_timeout_seconds": "lambda_timeout",
+    "monitoring_function_memory_mb": "lambda_memory",
+}
+# A role setting that defaults to a shared one is checked as the shared one, under its dr_* name.
+SHARED = {
+    "load_balancing_app_port": "app_port",
+    "load_balancing_health_check_path": "health_check_path",
+    "dns_failover_health_check_path": "health_check_path",
+}
+
+
+def _shown(value, placeholder=None):
+    """A value as messages quote it: repr, at most 80 characters; a placeholder account id as <account>."""
+    text = repr(value)
+    if placeholder:
+        text = text.replace(placeholder, "<account>")
+    return text if len(text) <= 80 else text[:60] + "..." + text[-17:]
+
+
+def _and(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else "%s and %s" % (", ".join(items[:-1]), items[-1])
+
+
+def _refused(limits, what):
+    """"CloudWatch Logs (TagValue, max 256) refuses it", or "EC2, KMS and S3 (tag value max 256) refuse it"."""
+    if len(limits) == 1:
+        return "%s refuses it" % limits[0].describe()
+    return "%s (%s %s) refuse it" % (_and(limit.label for limit in limits), what, limits[0].terms(with_shape=False))
+
+
+def _tag_text(value):
+    return "" if value is None else str(value)
+
+
+def _tags_problems(shown, tags, entries):
+    """The problems of one tags variable (`shown`) on the resources of `entries` (TAGGED's)."""
+    found = []
+    services = []
+    for _label, service, _added in entries:
+        if service not in services:
+            services.append(service)
+    for key in sorted(tags, key=str):
+        key_text, value_text = str(key), _tag_text(tags[key])
+        if key_text.lower().startswith("aws:"):
+            found.append("%s: tag %s: the aws: prefix is reserved for AWS" % (shown, _shown(key_text)))
+            continue
+        for aspect, text, pick in (("key", key_text, lambda rules: rules.key),
+                                   ("value", value_text, lambda rules: rules.value)):
+            lengths, characters = {}, {}
+            for service in services:
+                limit = pick(aws_limits.tag_rules(service))
+                why = limit.length_problem(text)
+                if why:
+                    lengths.setdefault((why, limit.max), []).append(limit)
+                bad = limit.bad_characters(text)
+                if bad:
+                    characters.setdefault(tuple(bad), []).append(limit)
+            for (why, _high), limits in sorted(lengths.items(), key=lambda item: item[0][1] or 0):
+                found.append("%s: tag %s %s %s; %s" % (shown, _shown(key_text), aspect, why,
+                                                       _refused(limits, "tag " + aspect)))
+            for bad, limits in characters.items():
+                found.append("%s: tag %s %s %s has %s, which %s refuse%s (tag %s pattern %s)"
+                             % (shown, _shown(key_text), aspect, _shown(text), _and(repr(char) for char in bad),
+                                _and(limit.label for limit in limits), "s" if len(limits) == 1 else "", aspect,
+                                limits[0].pattern))
+    # The count, with the tags the collection adds (aws: tags do not count, and are refused above).
+    given = set(str(key) for key in tags if not str(key).lower().startswith("aws:"))
+    counts = {}
+    for label, service, added in entries:
+        total = len(given | set(added))
+        limit = aws_limits.tag_rules(service).count
+        if total > limit.max:
+            labels, services = counts.setdefault((limit.max, total, len(set(added) - given)), ([], []))
+            labels.append(label)
+            if limit.label not in services:
+                services.append(limit.label)
+    for (high, total, extra), (labels, services) in sorted(counts.items()):
+        found.append("%s: %d tags plus the %d the collection adds = %d on the %s; %s allow%s at most %d"
+                     % (shown, len(given), extra, total, _and(labels), _and(services),
+                        "s" if len(services) == 1 else "", high))
+    return found
+
+
+def _record_tags_problems(record_tags, dr_tags):
+    """The problems of the tags variables of one host: each role's own (its value), shown as dr_tags
+    when it holds dr_tags; each checked against every service its role tags through."""
+    groups = {}
+    order = []
+    for variable, label, service, added in TAGGED:
+        tags = record_tags.get(variable, dr_tags) if record_tags is not None else dr_tags
+        shown = "dr_tags" if tags == dr_tags else variable
+        if shown not in groups:
+            groups[shown] = (tags, [])
+            order.append(shown)
+        groups[shown][1].append((label, service, added))
+    found = []
+    for shown in order:
+        tags, entries = groups[shown]
+        if not isinstance(tags, dict):
+            if shown != "dr_tags":  # dr_tags has its own problem
+                found.append("%s must be a dictionary of tag names to values" % shown)
+            continue
+        found.extend(_tags_problems(shown, tags, entries))
+    return found
+
+
+def _name_problems(variable, value, placeholder):
+    """The problems of one name a role sends (NAMED) against its rule and its service's Name tag."""
+    rule, tag_service, form = NAMED[variable]
+    if not isinstance(value, str):
+        return ["%s must be a string, got %s" % (variable, _shown(value, placeholder))]
+    found = []
+    limits = [aws_limits.rule(rule)] if rule else []
+    if tag_service:
+        limits.append(aws_limits.tag_rules(tag_service).value)
+    for limit in limits:
+        is_tag = rule is None or limit is not limits[0]
+        what = "%s's Name tag" % limit.label if is_tag else limit.label
+        # The Name tag carries the value itself (an alias without its alias/).
+        sent = value if is_tag else form % value
+        why = limit.length_problem(sent)
+        bad = limit.bad_characters(sent)
+        if why:
+            found.append("%s %s %s; %s refuses it%s" % (variable, _shown(sent, placeholder), why, limit.describe(),
+                                                        " (as the Name tag)" if is_tag else ""))
+        elif bad:
+            found.append("%s %s has %s, which %s refuses (%s pattern %s)"
+                         % (variable, _shown(sent, placeholder), _and(repr(char) for char in bad), what,
+                            limit.shape, limit.pattern))
+        elif limit.form_problem(sent):
+            found.append("%s %s is not a name %s accepts (%s; %s)"
+                         % (variable, _shown(sent, placeholder), what, limit.terms(with_pattern=True), limit.source))
+    return found
+
+
+def _number_problems(variable, value):
+    limit = aws_limits.rule(NUMBERS[variable])
+    if isinstance(value, str) and re.match(r"^[0-9]+\Z", value.strip()):
+        value = int(value.strip())
+    if _is_int(value) and not limit.number_problem(value):
+        return []
+    high = "" if limit.max is None else " to %d" % limit.max
+    return ["%s must be a whole number from %d%s (%s %s), got %r"
+            % (variable, limit.min, high, limit.label, limit.shape, value)]
+
+
+def _check_sends(problems, settings, regions):
+    """Tags, names, descriptions, paths and numbers the roles send, against AWS's limits (aws_limits).
+
+    Each host's record may carry `sends` (roles/preflight reads them from the roles' settings): `tags`
+    (each role's tags variable), `names` and `numbers` (NAMED, NUMBERS). Without it, dr_tags is checked
+    against every resource the roles tag. A problem every host has is said once, others per host."""
+    dr_tags = settings.get("tags")
+    if not isinstance(dr_tags, dict):
+        dr_tags = {}
+    placeholder = settings.get("account_id_placeholder")
+    prefix = settings.get("name_prefix")
+    # Names derive from the prefix: with a bad prefix, its own problem says it all.
+    prefix_ok = isinstance(prefix, str) and NAME_PREFIX_RE.match(prefix) and len(prefix) <= NAME_PREFIX_MAX_FOR_ELB
+    per_host = []
+    for record in regions or [{}]:
+        sends = record.get("sends") if isinstance(record.get("sends"), dict) else {}
+        found = _record_tags_problems(sends.get("tags"), dr_tags)
+        if prefix_ok:
+            for variable, value in sorted((sends.get("names") or {}).items()):
+                if variable in NAMED and not (variable in SHARED and value == settings.get(SHARED[variable])):
+                    found.extend(_name_problems(variable, value, placeholder))
+        for variable, value in sorted((sends.get("numbers") or {}).items()):
+            if variable in NUMBERS and not (variable in SHARED and value == settings.get(SHARED[variable])):
+                found.extend(_number_problems(variable, value))
+        per_host.append((record.get("host"), found))
+    everywhere = set(per_host[0][1]).intersection(*[set(found) for _host, found in per_host[1:]])
+    said = set()
+    for host, found in per_host:
+        for problem in found:
+            if problem in everywhere:
+                if problem not in said:
+                    said.add(problem)
+                    problems.append(problem)
+            else:
+                problems.append("host %s: %s" % (host, problem))
 
 
 def _check_access_logs(problems, settings, regions):
@@ -536,6 +801,7 @@ def _findings(regions, settings):
                                 % (host_a, vpc_a, host_b, vpc_b))
 
     _check_settings(problems, settings)
+    _check_sends(problems, settings, regions)
     _check_access_logs(problems, settings, regions)
     _check_dns(problems, settings, regions)
     _check_endpoints(problems, settings.get("endpoints"))

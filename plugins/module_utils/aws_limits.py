@@ -43,6 +43,11 @@ class Limit(
 
     def describe(self, with_shape=True, with_pattern=False):
         """The service and the rule with its limits: "CloudWatch Logs (TagValue, max 256)"."""
+        terms = self.terms(with_shape, with_pattern)
+        return "%s (%s)" % (self.label, terms) if terms else self.label
+
+    def terms(self, with_shape=True, with_pattern=False):
+        """The rule with its limits: "TagValue, max 256" (and the pattern, the documented form)."""
         parts = []
         if with_shape and self.shape:
             parts.append(self.shape)
@@ -54,7 +59,9 @@ class Limit(
             parts.append("min %d" % self.min)
         if with_pattern and self.pattern:
             parts.append("pattern %s" % self.pattern)
-        return "%s (%s)" % (self.label, ", ".join(parts)) if parts else self.label
+        if with_pattern and self.form:
+            parts.append("form %s" % self.form)
+        return ", ".join(parts)
 
     def length_problem(self, value):
         """Why the length of `value` is refused ("has 300 characters"), or None."""

@@ -173,11 +173,11 @@ def test_known_regions_come_from_botocore_without_a_call():
         ({"east__vpc_cidr": None}, "host us-east-2: dr_vpc_cidr is missing"),
         (
             {"east__private_subnet_cidrs": ["10.0.10.0/24", "10.9.11.0/24"]},
-            "host us-east-2: subnet 10.9.11.0/24 is outside its VPC 10.0.0.0/16",
+            "host us-east-2: dr_private_subnet_cidrs[1] 10.9.11.0/24 is outside its VPC 10.0.0.0/16",
         ),
         (
             {"east__private_subnet_cidrs": ["10.0.0.0/25", "10.0.11.0/24"]},
-            "host us-east-2: subnets 10.0.0.0/24 and 10.0.0.0/25 overlap",
+            "host us-east-2: dr_public_subnet_cidrs[0] 10.0.0.0/24 and dr_private_subnet_cidrs[0] 10.0.0.0/25 overlap",
         ),
         (
             {"east__public_subnet_cidrs": ["10.0.0.0/24"]},
@@ -217,8 +217,15 @@ def test_each_region_problem_is_named(changes, expected):
             {"tags": {"Environment": "", "App": "finproc", "ManagedBy": "ansible", "CostCenter": "x"}},
             "required tag Environment is missing from dr_tags",
         ),
-        ({"tags": dict(SETTINGS["tags"], **{"aws:owner": "x"})}, "tag aws:owner: the aws: prefix is reserved"),
-        ({"tags": dict(SETTINGS["tags"], Long="x" * 257)}, "tag Long: a tag value has at most 256 characters"),
+        (
+            {"tags": dict(SETTINGS["tags"], **{"aws:owner": "x"})},
+            "dr_tags: tag 'aws:owner': the aws: prefix is reserved",
+        ),
+        (
+            {"tags": dict(SETTINGS["tags"], Long="x" * 257)},
+            "dr_tags: tag 'Long' value has 257 characters; KMS, EC2, CloudWatch Logs, IAM, DynamoDB, S3, ACM, ELBv2, "
+            "Route53, SNS, CloudWatch, Lambda and EventBridge (tag value max 256) refuse it",
+        ),
         ({"tags": "Environment=dev"}, "dr_tags must be a dictionary"),
         ({"name_prefix": "Finproc_Dev"}, "the name prefix 'Finproc_Dev'"),
         ({"rto_target_seconds": 10}, "dr_rto_target_seconds must be a whole number from 60 to 86400, got 10"),
@@ -429,7 +436,7 @@ def test_one_secondary_needs_no_failover_secondary_and_may_name_it():
         ({"health_check_path": None}, "dr_health_check_path None must be a path that starts with /"),
         (
             {"health_check_path": "/" + "h" * 255},
-            "dr_health_check_path has 256 characters; Route53 allows at most 255",
+            "dr_health_check_path has 256 characters; Route53 (ResourcePath, max 255) refuses it",
         ),
         ({"dns_record_ttl_seconds": -1}, "dr_dns_record_ttl_seconds must be a whole number from 0 to 86400, got -1"),
         (
@@ -901,4 +908,347 @@ def test_a_zone_of_another_region_is_not_also_looked_up():
     assert problems == [
         "host us-east-2: dr_azs[1] 'us-west-2b' is not an availability zone of us-east-2 (a zone is named after its "
         "region and one letter: us-east-2a, us-east-2b, ...)"
+    ]
+
+
+# --- AWS's limits on what the roles send (plugins/module_utils/aws_limits.py: botocore's models) ------
+
+TAGS = SETTINGS["tags"]  # 4 tags; the collection adds Name and finproc:stack (and finproc:tier on subnets)
+# Every service the roles tag through, and the ones whose model has a tag pattern (\p{L}\p{Z}\p{N}_.:/=+\-@).
+ALL_TAG_SERVICES = (
+    "KMS, EC2, CloudWatch Logs, IAM, DynamoDB, S3, ACM, ELBv2, Route53, SNS, CloudWatch, Lambda and EventBridge"
+)
+PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+
+
+def user_tags(count, **extra):
+    """The 4 required tags and more, `count` in all (before `extra`)."""
+    return dict(TAGS, **{"Extra%02d" % index: "x" for index in range(count - len(TAGS))}, **extra)
+
+
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        # Route53: 10 tags on a health check or hosted zone, the 2 the collection adds included.
+        (user_tags(8), []),
+        (
+            user_tags(9),
+            [
+                "dr_tags: 9 tags plus the 2 the collection adds = 11 on the hosted zone and health checks; Route53 "
+                "allows at most 10"
+            ],
+        ),
+        # A tag the collection sets itself is counted once.
+        (
+            user_tags(9, Name="mine"),
+            [
+                "dr_tags: 10 tags plus the 1 the collection adds = 11 on the hosted zone and "
+                "health checks; Route53 allows at most 10"
+            ],
+        ),
+        # EC2: 50 a resource; subnets and route tables carry 3 of the collection's (finproc:tier).
+        (
+            user_tags(47),
+            [
+                "dr_tags: 47 tags plus the 2 the collection adds = 49 on the hosted zone and health checks; Route53 "
+                "allows at most 10"
+            ],
+        ),
+        (
+            user_tags(48),
+            [
+                "dr_tags: 48 tags plus the 2 the collection adds = 50 on the hosted zone and health checks; Route53 "
+                "allows at most 10",
+                "dr_tags: 48 tags plus the 3 the collection adds = 51 on the subnets and route tables; EC2 allows at "
+                "most 50",
+            ],
+        ),
+        # Lengths: a key of 128 and a value of 256 characters everywhere; one more, refused everywhere.
+        (user_tags(4, **{"k" * 128: "v" * 256}), []),
+        (
+            user_tags(4, Long="v" * 257),
+            ["dr_tags: tag 'Long' value has 257 characters; %s (tag value max 256) refuse it" % ALL_TAG_SERVICES],
+        ),
+        (
+            user_tags(4, **{"k" * 129: "v"}),
+            [
+                "dr_tags: tag '%s...%s' key has 129 characters; %s (tag key 1 to 128) refuse it"
+                % ("k" * 59, "k" * 16, ALL_TAG_SERVICES)
+            ],
+        ),
+        (user_tags(4, Empty=""), []),
+        # Characters: letters, numbers and separators of any script, and _.:/=+-@, pass everywhere...
+        (user_tags(4, **{"Kostenstelle Zürich": "Büro 7/Ost_1.2:a=b+c-d@e", "東京": "\u00a0"}), []),
+        # ... while CloudWatch Logs, IAM, ACM, ELBv2 and Lambda refuse what EC2, KMS, DynamoDB, S3, SNS, CloudWatch,
+        # EventBridge and Route53 accept.
+        (
+            user_tags(4, **{"Cost Centre": "R&D (EMEA)"}),
+            [
+                "dr_tags: tag 'Cost Centre' value 'R&D (EMEA)' has '&', '(' and ')', which CloudWatch Logs, IAM, ACM, "
+                "ELBv2 and Lambda refuse (tag value pattern %s)" % PATTERN
+            ],
+        ),
+        (
+            user_tags(4, **{"Owner#": "ops"}),
+            [
+                "dr_tags: tag 'Owner#' key 'Owner#' has '#', which CloudWatch Logs, IAM, ACM, ELBv2 and Lambda refuse "
+                "(tag key pattern ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$)"
+            ],
+        ),
+        (
+            user_tags(4, Note="tab\there"),
+            [
+                "dr_tags: tag 'Note' value 'tab\\there' has '\\t', which CloudWatch Logs, IAM, ACM, ELBv2 and Lambda "
+                "refuse (tag value pattern %s)" % PATTERN
+            ],
+        ),
+        (user_tags(4, **{"AWS:owner": "x"}), ["dr_tags: tag 'AWS:owner': the aws: prefix is reserved for AWS"]),
+    ],
+)
+def test_each_tag_limit_of_every_service(tags, expected):
+    assert problems_with(tags=tags) == expected
+
+
+# What the roles send, as roles/preflight passes it in each host's record (read from the roles' settings).
+NAMES = {
+    "encryption_key_alias": "finproc-dev",
+    "encryption_key_description": "finproc-dev data key (us-east-2): Logs, SNS, S3, DynamoDB",
+    "network_flow_log_group": "/finproc/dev/vpc-flow-logs",
+    "network_flow_logs_role_name": "finproc-dev-flow-logs-us-east-2",
+    "data_table_name": "finproc-dev-transactions",
+    "data_bucket_name": "finproc-dev-000000000000-us-east-2",
+    "data_replication_role_name": "finproc-dev-s3-replication-us-east-2",
+    "load_balancing_alb_name": "finproc-dev-alb",
+    "load_balancing_target_group_name": "finproc-dev-app",
+    "load_balancing_certificate_name": "finproc-dev-alb",
+    "load_balancing_health_check_path": "/health",
+    "dns_failover_health_check_name": "finproc-dev-us-east-2",
+    "dns_failover_health_check_path": "/health",
+    "dns_failover_topic_name": "finproc-dev-dns-health",
+    "monitoring_function_name": "finproc-dev-health-monitor",
+    "monitoring_function_log_group": "/aws/lambda/finproc-dev-health-monitor",
+    "monitoring_application_log_group": "/finproc/dev/application",
+    "monitoring_role_name": "finproc-dev-monitor-us-east-2",
+    "monitoring_rule_name": "finproc-dev-health-monitor",
+    "monitoring_topic_name": "finproc-dev-monitoring",
+    "monitoring_dashboard_name": "finproc-dev-us-east-2",
+    "monitoring_namespace": "finproc/dev/dr",
+}
+NUMBERS = {
+    "load_balancing_app_port": 8080,
+    "load_balancing_health_check_interval_seconds": 15,
+    "load_balancing_health_check_timeout_seconds": 5,
+    "load_balancing_healthy_threshold": 3,
+    "load_balancing_unhealthy_threshold": 3,
+    "monitoring_function_timeout_seconds": 60,
+    "monitoring_function_memory_mb": 256,
+}
+ROLE_TAGS = (
+    "encryption_tags",
+    "network_tags",
+    "data_tags",
+    "load_balancing_tags",
+    "dns_failover_tags",
+    "monitoring_tags",
+)
+
+
+def sent(names=None, numbers=None, tags=None, west=None):
+    """Two regions whose records carry what the roles send; `west` changes the second host's names only."""
+    records = regions()
+    for record in records:
+        record["sends"] = {
+            "names": dict(NAMES, **(names or {})),
+            "numbers": dict(NUMBERS, **(numbers or {})),
+            "tags": dict(dict((variable, dict(TAGS)) for variable in ROLE_TAGS), **(tags or {})),
+        }
+    records[1]["sends"]["names"].update(west or {})
+    return records
+
+
+def sent_problems(changes=None, **sends):
+    return preflight_problems(sent(**sends), settings(account_id_placeholder="000000000000", **(changes or {})))
+
+
+def test_the_names_the_roles_send_pass_as_they_are():
+    assert sent_problems() == []
+
+
+@pytest.mark.parametrize(
+    "names, expected",
+    [
+        # DynamoDB TableName (model: 3 to 255, [a-zA-Z0-9_.-]+)
+        ({"data_table_name": "t" * 255}, []),
+        (
+            {"data_table_name": "t" * 256},
+            [
+                "data_table_name '%s...%s' has 256 characters; DynamoDB (TableName, 3 to 255) refuses it"
+                % ("t" * 59, "t" * 16)
+            ],
+        ),
+        (
+            {"data_table_name": "finproc dev"},
+            ["data_table_name 'finproc dev' has ' ', which DynamoDB refuses (TableName pattern [a-zA-Z0-9_.-]+)"],
+        ),
+        (
+            {"data_table_name": "tx"},
+            ["data_table_name 'tx' has 2 characters; DynamoDB (TableName, 3 to 255) refuses it"],
+        ),
+        # S3 bucket names (documented: the model has none); a placeholder account shown as <account>.
+        ({"data_bucket_name": "b" * 50 + "-000000000000"}, []),
+        (
+            {"data_bucket_name": "b" * 51 + "-000000000000"},
+            [
+                "data_bucket_name '%s-<account>' has 64 characters; " % ("b" * 51)
+                + "S3 (BucketName, 3 to 63) refuses it"
+            ],
+        ),
+        # KMS alias (model: 1 to 256 of [a-zA-Z0-9:/_-]; documented: not alias/aws/), sent as alias/<alias>.
+        ({"encryption_key_alias": "a" * 250}, []),
+        (
+            {"encryption_key_alias": "a" * 251},
+            [
+                "encryption_key_alias 'alias/%s...%s' has 257 characters; KMS (AliasNameType, 1 to 256) refuses it"
+                % ("a" * 53, "a" * 16)
+            ],
+        ),
+        (
+            {"encryption_key_alias": "finproc dev"},
+            [
+                "encryption_key_alias 'alias/finproc dev' has ' ', which KMS refuses (AliasNameType pattern "
+                "^[a-zA-Z0-9:/_-]+$)"
+            ],
+        ),
+        # Lambda function name (documented 64 for a name; the model's pattern); also its Name tag.
+        ({"monitoring_function_name": "f" * 64}, []),
+        (
+            {"monitoring_function_name": "f" * 65},
+            ["monitoring_function_name '%s' has 65 characters; Lambda (FunctionName, 1 to 64) refuses it" % ("f" * 65)],
+        ),
+        # CloudWatch Logs group names (model: [\.\-_/#A-Za-z0-9]+, 1 to 512).
+        (
+            {"monitoring_application_log_group": "/finproc/dev/app:1"},
+            [
+                "monitoring_application_log_group '/finproc/dev/app:1' has ':', which CloudWatch Logs refuses "
+                "(LogGroupName pattern [\\.\\-_/#A-Za-z0-9]+)"
+            ],
+        ),
+        # CloudWatch namespace (model: [^:].*).
+        (
+            {"monitoring_namespace": ":finproc"},
+            [
+                "monitoring_namespace ':finproc' is not a name CloudWatch accepts (Namespace, 1 to 255, "
+                "pattern [^:].*; model)"
+            ],
+        ),
+        # A name that is only a Name tag: the certificate's, on ACM (model pattern).
+        (
+            {"load_balancing_certificate_name": "finproc&dev"},
+            [
+                "load_balancing_certificate_name 'finproc&dev' has '&', which ACM's Name tag refuses (TagValue pattern "
+                "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*))"
+            ],
+        ),
+        # The target group's health-check path (model 1 to 1024) when the role's differs from dr_health_check_path.
+        ({"load_balancing_health_check_path": "/" + "h" * 1023}, []),
+        (
+            {"load_balancing_health_check_path": "/" + "h" * 1024},
+            [
+                "load_balancing_health_check_path '/%s...%s' has 1025 characters; ELBv2 (Path, 1 to 1024) refuses it"
+                % ("h" * 58, "h" * 16)
+            ],
+        ),
+    ],
+)
+def test_each_name_rule_of_the_roles(names, expected):
+    assert sent_problems(names=names) == expected
+
+
+def test_a_name_of_one_host_is_said_with_its_host():
+    assert sent_problems(west={"monitoring_role_name": "r" * 65}) == [
+        "host us-west-2: monitoring_role_name '%s' has 65 characters; IAM (roleNameType, 1 to 64) refuses it"
+        % ("r" * 65)
+    ]
+
+
+def test_names_are_not_checked_against_a_prefix_that_is_already_a_problem():
+    problems = sent_problems(changes={"name_prefix": "Finproc_Dev"}, names={"data_table_name": "x y"})
+    assert problems == [
+        "the name prefix 'Finproc_Dev' (dr_app_name-dr_environment) must be 3 to 30 lower-case "
+        "letters, digits and dashes, starting with a letter"
+    ]
+
+
+@pytest.mark.parametrize(
+    "numbers, expected",
+    [
+        ({"load_balancing_health_check_interval_seconds": 5}, []),
+        ({"load_balancing_health_check_interval_seconds": "300"}, []),
+        (
+            {"load_balancing_health_check_interval_seconds": 4},
+            [
+                "load_balancing_health_check_interval_seconds must be a whole number from 5 to 300 (ELBv2 "
+                "HealthCheckIntervalSeconds), got 4"
+            ],
+        ),
+        ({"load_balancing_health_check_timeout_seconds": 120}, []),
+        (
+            {"load_balancing_health_check_timeout_seconds": 121},
+            [
+                "load_balancing_health_check_timeout_seconds must be a whole number from 2 to 120 (ELBv2 "
+                "HealthCheckTimeoutSeconds), got 121"
+            ],
+        ),
+        ({"load_balancing_healthy_threshold": 10, "load_balancing_unhealthy_threshold": 2}, []),
+        (
+            {"load_balancing_unhealthy_threshold": 1},
+            [
+                "load_balancing_unhealthy_threshold must be a whole number from 2 to 10 (ELBv2 "
+                "HealthCheckThresholdCount), got 1"
+            ],
+        ),
+        ({"monitoring_function_memory_mb": 128}, []),
+        (
+            {"monitoring_function_memory_mb": 127},
+            ["monitoring_function_memory_mb must be a whole number from 128 to 32768 (Lambda MemorySize), got 127"],
+        ),
+        (
+            {"monitoring_function_timeout_seconds": "a minute"},
+            [
+                "monitoring_function_timeout_seconds must be a whole number from 1 to 5400 (Lambda Timeout), got "
+                "'a minute'"
+            ],
+        ),
+    ],
+)
+def test_each_number_rule_of_the_roles(numbers, expected):
+    assert sent_problems(numbers=numbers) == expected
+
+
+def test_a_role_setting_that_is_the_shared_one_is_said_once_as_the_shared_one():
+    problems = sent_problems(changes={"app_port": 70000}, numbers={"load_balancing_app_port": 70000})
+    assert problems == ["dr_app_port must be a whole number from 1 to 65535, got 70000"]
+
+
+def test_a_roles_own_tags_are_checked_against_the_services_of_that_role_only():
+    monitoring = dict(TAGS, Team="ops#1")
+    assert sent_problems(tags={"monitoring_tags": monitoring}) == [
+        "monitoring_tags: tag 'Team' value 'ops#1' has '#', which CloudWatch Logs, IAM and Lambda refuse (tag value "
+        "pattern %s)" % PATTERN
+    ]
+    # dns_failover tags Route53 (10 a health check or zone); monitoring does not.
+    assert sent_problems(tags={"monitoring_tags": user_tags(9)}) == []
+    assert sent_problems(tags={"dns_failover_tags": user_tags(9)}) == [
+        "dns_failover_tags: 9 tags plus the 2 the collection adds = 11 on the hosted zone and health checks; Route53 "
+        "allows at most 10"
+    ]
+    assert sent_problems(tags={"data_tags": "Team=ops"}) == ["data_tags must be a dictionary of tag names to values"]
+
+
+def test_a_tags_variable_of_one_host_is_said_with_its_host():
+    records = sent()
+    records[1]["sends"]["tags"]["network_tags"] = dict(TAGS, Site="A&B")
+    assert preflight_problems(records, settings()) == [
+        "host us-west-2: network_tags: tag 'Site' value 'A&B' has '&', which CloudWatch Logs and IAM refuse (tag "
+        "value pattern %s)" % PATTERN
     ]
