@@ -46,6 +46,14 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   ImportCertificate, https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html):
   the certificate keeps its users (InUseBy) and its tags. moto builds a new certificate that has
   neither, so a certificate in use could be deleted and one found by its Name tag is lost.
+- EC2 client tokens (CreateNatGateway, CreateFlowLogs, CreateVpcEndpoint): "If you retry a request
+  that completed successfully using the same client token and the same parameters, the retry
+  succeeds without performing any further actions"; with other parameters, "the retry fails with an
+  IdempotentParameterMismatch error" ("Ensuring idempotency in Amazon EC2 API requests",
+  https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html). moto ignores the token
+  and creates again (a second NAT gateway on an address already associated fails), so a retry
+  after a lost answer (scripts/lossy_proxy.py) would not behave as on AWS. Here a token seen before
+  returns the first call's resource, or IdempotentParameterMismatch.
 """
 
 import sys
@@ -55,6 +63,8 @@ from moto.acm.responses import AWSCertificateManagerResponse
 from moto.awslambda.models import LambdaFunction
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.responses import EC2Response
 from moto.elbv2.exceptions import ELBClientError
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.kms.models import KmsBackend
@@ -312,6 +322,38 @@ def _get_certificate_response(self):
 
 AWSCertificateManagerBackend.import_certificate = _import_certificate
 AWSCertificateManagerResponse.get_certificate = _get_certificate_response
+
+# EC2 client tokens: (account, region, action, token) -> (the other parameters, the first answer).
+_EC2_CLIENT_TOKENS = {}
+
+
+def _honour_client_token(name):
+    original = getattr(EC2Response, name)
+
+    def method(self):
+        token = self._get_param("ClientToken")
+        if not token:
+            return original(self)
+        params = {k: v for k, v in self.querystring.items() if k not in ("ClientToken", "Action", "Version")}
+        key = (self.current_account, self.region, name, token)
+        seen = _EC2_CLIENT_TOKENS.get(key)
+        if seen is not None:
+            if seen[0] != params:
+                raise EC2ClientError(
+                    "IdempotentParameterMismatch",
+                    "The client token %s was used before with other parameters." % token,
+                )
+            return seen[1]
+        answer = original(self)
+        _EC2_CLIENT_TOKENS[key] = (params, answer)
+        return answer
+
+    method.__name__ = name
+    setattr(EC2Response, name, method)
+
+
+for _name in ("create_nat_gateway", "create_flow_logs", "create_vpc_endpoint"):
+    _honour_client_token(_name)
 
 if __name__ == "__main__":
     sys.exit(main())

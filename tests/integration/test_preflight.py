@@ -46,6 +46,12 @@ def ambiguous_secondary(inv):
     }
 
 
+def zone_ec2_does_not_list(inv):
+    # A zone of the region by its name, that the account does not have: only EC2 can tell
+    # (DescribeAvailabilityZones, roles/preflight/tasks/zones.yml); us-east-2 has a, b and c.
+    hosts_of(inv)["us-east-2"]["dr_azs"] = ["us-east-2a", "us-east-2d"]
+
+
 CASES = {
     "two primaries": (two_primaries, None, "more than one primary region: us-east-2, us-west-2"),
     "no primary": (no_primary, None, "no region has dr_role: primary"),
@@ -72,6 +78,12 @@ CASES = {
         None,
         "2 secondary regions (eu-west-1, us-west-2) and dr_failover_secondary does not say which one takes the "
         "SECONDARY failover record; set it to one of them",
+    ),
+    "zone EC2 does not list": (
+        zone_ec2_does_not_list,
+        None,
+        "host us-east-2: dr_azs[1] us-east-2d is not a zone this account has in us-east-2; EC2 "
+        "DescribeAvailabilityZones listed us-east-2a (available), us-east-2b (available), us-east-2c (available)",
     ),
     # A number, from a JSON extra-vars file (-e key=value would pass the string "180").
     "RTO budget": (

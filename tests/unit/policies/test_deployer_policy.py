@@ -85,7 +85,8 @@ ec2:AllocateAddress ec2:AssociateRouteTable ec2:AttachInternetGateway ec2:Author
 ec2:AuthorizeSecurityGroupIngress ec2:CreateFlowLogs ec2:CreateInternetGateway ec2:CreateNatGateway ec2:CreateRoute
 ec2:CreateRouteTable ec2:CreateSecurityGroup ec2:CreateSubnet ec2:CreateVpc ec2:CreateVpcEndpoint ec2:DeleteFlowLogs
 ec2:DeleteInternetGateway ec2:DeleteNatGateway ec2:DeleteRouteTable ec2:DeleteSecurityGroup ec2:DeleteSubnet
-ec2:DeleteVpc ec2:DeleteVpcEndpoints ec2:DescribeAddresses ec2:DescribeFlowLogs ec2:DescribeInternetGateways
+ec2:DeleteVpc ec2:DeleteVpcEndpoints ec2:DescribeAddresses ec2:DescribeAvailabilityZones ec2:DescribeFlowLogs
+ec2:DescribeInternetGateways
 ec2:DescribeNatGateways ec2:DescribeRouteTables ec2:DescribeSecurityGroups ec2:DescribeSubnets ec2:DescribeTags
 ec2:DescribeVpcAttribute ec2:DescribeVpcEndpoints ec2:DescribeVpcs ec2:DetachInternetGateway
 ec2:DisassociateRouteTable ec2:ModifyVpcAttribute ec2:ReleaseAddress ec2:RevokeSecurityGroupEgress

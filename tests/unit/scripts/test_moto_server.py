@@ -387,3 +387,38 @@ def test_alarms_are_still_tagged_and_an_unknown_arn_refused(aws):
         with pytest.raises(ClientError) as refused:
             call()
         assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_ec2_client_token_seen_before_returns_the_first_resource(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    first = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation, ClientToken="t-1")["NatGateway"]
+    again = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation, ClientToken="t-1")["NatGateway"]
+    assert again["NatGatewayId"] == first["NatGatewayId"]
+    assert len(ec2.describe_nat_gateways()["NatGateways"]) == 1
+    other = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    with pytest.raises(ClientError) as refused:
+        ec2.create_nat_gateway(SubnetId=subnet, AllocationId=other, ClientToken="t-1")
+    assert refused.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+    # without a token, or with another one, moto creates as before
+    second = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=other, ClientToken="t-2")["NatGateway"]
+    assert second["NatGatewayId"] != first["NatGatewayId"]
+
+
+def test_a_flow_log_client_token_seen_before_returns_the_first_flow_log(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    request = dict(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::finproc-fix-flow-logs",
+        ClientToken="fl-1",
+    )
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="finproc-fix-flow-logs")
+    first = ec2.create_flow_logs(**request)["FlowLogIds"]
+    assert ec2.create_flow_logs(**request)["FlowLogIds"] == first
+    assert len(ec2.describe_flow_logs()["FlowLogs"]) == 1
