@@ -655,9 +655,7 @@ def _check_sends(problems, settings, regions):
     Each host's record may carry `sends` (roles/preflight reads them from the roles' settings): `tags`
     (each role's tags variable), `names` and `numbers` (NAMED, NUMBERS). Without it, dr_tags is checked
     against every resource the roles tag. A problem every host has is said once, others per host."""
-    dr_tags = settings.get("tags")
-    if not isinstance(dr_tags, dict):
-        dr_tags = {}
+    dr_tags = settings.get("tags")  # not a dictionary: a problem of its own (_check_settings)
     placeholder = settings.get("account_id_placeholder")
     prefix = settings.get("name_prefix")
     # Names derive from the prefix: with a bad prefix, its own problem says it all.

@@ -1252,3 +1252,12 @@ def test_a_tags_variable_of_one_host_is_said_with_its_host():
         "host us-west-2: network_tags: tag 'Site' value 'A&B' has '&', which CloudWatch Logs and IAM refuse (tag "
         "value pattern %s)" % PATTERN
     ]
+
+
+def test_tags_that_are_not_a_dictionary_are_said_once():
+    problems = preflight_problems(
+        sent(tags=dict((variable, "Team=ops") for variable in ROLE_TAGS)), settings(tags="Team=ops")
+    )
+    assert problems == ["dr_tags must be a dictionary of tag names to values"] + [
+        "required tag %s is missing from dr_tags" % tag for tag in SETTINGS["required_tags"]
+    ]
