@@ -114,7 +114,7 @@ options:
 extends_documentation_fragment:
   - finproc.dr.aws
 notes:
-  - Check mode is supported: a VPC that would be created is reported with the options it would get
+  - Check mode is supported; a VPC that would be created is reported with the options it would get
     and RV(vpc) is empty.
   - Diff mode reports what differs (the CIDR block, tenancy, DNS settings, tags, and the gateway's
     tags and attachment), before and after.
@@ -157,11 +157,7 @@ vpc:
   type: dict
   contains:
     id:
-      description: The VPC's ID (the same as RV(vpc.vpc_id)).
-      type: str
-      sample: vpc-0123456789abcdef0
-    vpc_id:
-      description: The VPC's ID.
+      description: The VPC's ID (also returned as C(vpc_id), as EC2 names it).
       type: str
       sample: vpc-0123456789abcdef0
     name:
@@ -211,34 +207,26 @@ vpc:
 internet_gateway:
   description:
     - The internet gateway of the VPC after the run as EC2 describes it (DescribeInternetGateways),
-      keys in snake case, tags as a dictionary.
+      keys in snake case (C(owner_id), ...), tags as a dictionary.
     - RV(internet_gateway.gateway_id) is null when there is no gateway (none managed, deleted, or
       to be created in check mode).
   returned: always
   type: dict
   contains:
     gateway_id:
-      description: The gateway's ID (the same as RV(internet_gateway.internet_gateway_id)).
-      type: str
-      sample: igw-0123456789abcdef0
-    internet_gateway_id:
-      description: The gateway's ID.
+      description: The gateway's ID (also returned as C(internet_gateway_id), as EC2 names it).
       type: str
       sample: igw-0123456789abcdef0
     vpc_id:
-      description: The VPC the gateway is attached to.
+      description: The VPC the gateway is attached to; null when it is attached to none.
       type: str
       sample: vpc-0123456789abcdef0
     attachments:
       description: The gateway's attachments (C(vpc_id), C(state)).
       type: list
       elements: dict
-    owner_id:
-      description: The account that owns the gateway.
-      type: str
-      sample: "123456789012"
     tags:
-      description: The gateway's tags.
+      description: The gateway's tags, C(Name) among them.
       type: dict
       sample: {"Name": "finproc-prod-igw"}
 """

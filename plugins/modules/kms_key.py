@@ -38,7 +38,7 @@ options:
   policy:
     description:
       - The key policy (the C(default) policy of the key), as JSON text or a dictionary.
-      - Compared with the key's policy as parsed JSON (amazon.aws C(compare_policies): the order of
+      - Compared with the key's policy as parsed JSON (amazon.aws C(compare_policies), so the order of
         statements and of list items does not matter, a single value and a list of that one value
         are the same). Not given, the policy is left as it is (a new key gets the default key policy
         of KMS).
@@ -55,33 +55,27 @@ options:
     default: true
   key_spec:
     description:
-      - The type of key (KMS C(KeySpec)). Set at creation: a key of another type is an error.
+      - The type of key (KMS C(KeySpec)). Set at creation; a key of another type is an error.
     type: str
     default: SYMMETRIC_DEFAULT
     choices: [SYMMETRIC_DEFAULT, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521,
       ECC_SECG_P256K1, HMAC_224, HMAC_256, HMAC_384, HMAC_512]
   key_usage:
     description:
-      - What the key is for (KMS C(KeyUsage)). Set at creation: a key of another usage is an error.
+      - What the key is for (KMS C(KeyUsage)). Set at creation; a key of another usage is an error.
     type: str
     default: ENCRYPT_DECRYPT
     choices: [ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC]
   identity_tags:
     description:
-      - The keys of I(tags) whose values identify the key before its alias exists: after a CreateKey
+      - The keys of I(tags) whose values identify the key before its alias exists; after a CreateKey
         whose outcome is unknown, a key that carries all of them (and is not pending deletion) is the
         one that call made. A key that is not in I(tags) is ignored.
-      - With none of them in I(tags), a key made by a CreateKey whose answer was lost cannot be found:
+      - With none of them in I(tags), a key made by a CreateKey whose answer was lost cannot be found, and
         the module then fails rather than create another.
     type: list
     elements: str
     default: ["finproc:stack", "Name"]
-  pending_window:
-    description:
-      - With I(state=absent), the days (7 to 30) KMS waits before it deletes the key; the deletion
-        can be cancelled meanwhile.
-    type: int
-    default: 30
   state:
     description:
       - C(present) creates the key (and its alias) or brings it in line with the options.
@@ -91,26 +85,22 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  tags:
+  pending_window:
     description:
-      - The tags of the key. A key that is created gets them with CreateKey.
-      - Not given, the tags are left as they are.
-    type: dict
-    aliases: [resource_tags]
-  purge_tags:
-    description:
-      - Whether tags not in I(tags) are removed (except C(aws:) tags). Ignored when I(tags) is not
-        given.
-    type: bool
-    default: true
+      - With I(state=absent), the days (7 to 30) KMS waits before it deletes the key; the deletion
+        can be cancelled meanwhile.
+    type: int
+    default: 30
 extends_documentation_fragment:
   - finproc.dr.aws
+  - amazon.aws.tags
 notes:
+  - A key that is created gets its I(tags) with CreateKey.
   - Check mode is supported. Diff mode reports what differs among the description, key state,
     rotation, key type and usage, policy (as JSON) and tags, before and after.
   - Grants, multi-Region keys, imported key material and custom key stores are not managed.
   - The identity tags are looked for only after a CreateKey whose outcome is unknown; ListResourceTags
-    refused on a key (C(AccessDeniedException): not a key the caller may tag) counts as not this key.
+    refused on a key (C(AccessDeniedException), not a key the caller may tag) counts as not this key.
 """
 
 EXAMPLES = r"""
