@@ -477,6 +477,8 @@ NAMED = {
     "network_flow_log_group": ("log_group", "logs", "%s"),
     "network_flow_logs_role_name": ("iam_role", "iam", "%s"),
     "data_table_name": ("dynamodb_table", "dynamodb", "%s"),
+    "data_table_hash_key_name": ("dynamodb_attribute", None, "%s"),
+    "data_table_range_key_name": ("dynamodb_attribute", None, "%s"),
     "data_bucket_name": ("s3_bucket", "s3", "%s"),
     "data_replication_role_name": ("iam_role", "iam", "%s"),
     "load_balancing_alb_name": ("load_balancer", "elbv2", "%s"),
@@ -495,6 +497,8 @@ NAMED = {
     "monitoring_dashboard_name": ("dashboard", "cloudwatch", "%s"),
     "monitoring_namespace": ("metric_namespace", None, "%s"),
 }
+# Names a role leaves out when they are empty.
+OPTIONAL_NAMES = ("data_table_range_key_name",)
 # Whole numbers a role sends: the role variable -> the rule of aws_limits.RULES (the model's range).
 NUMBERS = {
     "load_balancing_app_port": "target_group_port",
@@ -666,6 +670,8 @@ def _check_sends(problems, settings, regions):
         found = _record_tags_problems(sends.get("tags"), dr_tags)
         if prefix_ok:
             for variable, value in sorted((sends.get("names") or {}).items()):
+                if variable in OPTIONAL_NAMES and value in ("", None):
+                    continue
                 if variable in NAMED and not (variable in SHARED and value == settings.get(SHARED[variable])):
                     found.extend(_name_problems(variable, value, placeholder))
         for variable, value in sorted((sends.get("numbers") or {}).items()):

@@ -410,6 +410,7 @@ RULES = {
     "kms_description": ("kms", "KMS", "CreateKey", "Description"),
     # The model's TableName shape (3 to 255 of [a-zA-Z0-9_.-]); CreateTable's member also takes an ARN.
     "dynamodb_table": ("dynamodb", "DynamoDB", "CreateTable", "shape:TableName"),
+    "dynamodb_attribute": ("dynamodb", "DynamoDB", "CreateTable", "AttributeDefinitions[].AttributeName"),
     "s3_bucket": ("s3", "S3", "CreateBucket", "Bucket"),
     "iam_role": ("iam", "IAM", "CreateRole", "RoleName"),
     "iam_role_description": ("iam", "IAM", "CreateRole", "Description"),
@@ -438,6 +439,7 @@ RULES = {
     "security_group_description": ("ec2", "EC2", "CreateSecurityGroup", "Description"),
     "certificate_domain": ("acm", "ACM", "RequestCertificate", "DomainName"),
     "hosted_zone_comment": ("route53", "Route53", "CreateHostedZone", "HostedZoneConfig.Comment"),
+    "record_name": ("route53", "Route53", "ChangeResourceRecordSets", "ChangeBatch.Changes[].ResourceRecordSet.Name"),
     "health_check_path": ("route53", "Route53", "CreateHealthCheck", "HealthCheckConfig.ResourcePath"),
     "health_check_failure_threshold": ("route53", "Route53", "CreateHealthCheck", "HealthCheckConfig.FailureThreshold"),
     "health_check_interval": ("route53", "Route53", "CreateHealthCheck", "HealthCheckConfig.RequestInterval"),
@@ -476,8 +478,14 @@ COVERAGE = {
     ("amazon.aws.kms_key", "tags"): "tags:kms",
     ("amazon.aws.kms_key", "alias"): "kms_alias",
     ("amazon.aws.kms_key", "description"): "kms_description",
+    ("finproc.dr.kms_key", "tags"): "tags:kms",
+    ("finproc.dr.kms_key", "alias"): "kms_alias",
+    ("finproc.dr.kms_key", "description"): "kms_description",
     ("amazon.aws.ec2_vpc_net", "tags"): "tags:ec2",
     ("amazon.aws.ec2_vpc_net", "name"): "tags:ec2",  # the VPC's Name tag
+    ("finproc.dr.ec2_vpc", "tags"): "tags:ec2",
+    ("finproc.dr.ec2_vpc", "name"): "tags:ec2",  # the VPC's Name tag
+    ("finproc.dr.ec2_vpc", "internet_gateway"): "tags:ec2",  # the gateway's name (its Name tag) and tags
     ("finproc.dr.ec2_vpc_subnets", "subnets"): "tags:ec2",  # each subnet's tags
     ("amazon.aws.ec2_vpc_igw", "tags"): "tags:ec2",
     ("finproc.dr.ec2_vpc_nat_gateways", "gateways"): "tags:ec2",  # each gateway's (and EIP's) tags
@@ -497,8 +505,11 @@ COVERAGE = {
     ("amazon.aws.iam_policy", "policy_name"): "iam_policy",
     ("finproc.dr.dynamodb_global_table", "tags"): "tags:dynamodb",
     ("finproc.dr.dynamodb_global_table", "name"): "dynamodb_table",
+    ("finproc.dr.dynamodb_global_table", "hash_key_name"): "dynamodb_attribute",
+    ("finproc.dr.dynamodb_global_table", "range_key_name"): "dynamodb_attribute",
     ("amazon.aws.s3_bucket", "tags"): "tags:s3",
     ("amazon.aws.s3_bucket", "name"): "s3_bucket",
+    ("community.aws.s3_lifecycle", "name"): "s3_bucket",
     ("finproc.dr.acm_certificate", "tags"): "tags:acm",
     ("finproc.dr.acm_certificate", "name"): "tags:acm",  # the certificate's Name tag
     ("finproc.dr.acm_certificate", "domain_name"): "certificate_domain",
@@ -510,6 +521,9 @@ COVERAGE = {
     ("amazon.aws.route53_zone", "comment"): "hosted_zone_comment",
     ("amazon.aws.route53_health_check", "tags"): "tags:route53",
     ("amazon.aws.route53_health_check", "health_check_name"): "tags:route53",  # its Name tag
+    # Its CallerReference is the name's first 30 characters and 33 more (HealthCheckNonce: max 64).
+    ("finproc.dr.route53_health_check", "tags"): "tags:route53",
+    ("finproc.dr.route53_health_check", "name"): "tags:route53",  # its Name tag
     ("finproc.dr.sns_topic", "tags"): "tags:sns",
     ("finproc.dr.sns_topic", "name"): "sns_topic",
     ("finproc.dr.cloudwatch_metric_alarms", "tags"): "tags:cloudwatch",
@@ -523,6 +537,10 @@ COVERAGE = {
     ("finproc.dr.lambda_schedule", "tags"): "tags:events",
     ("finproc.dr.lambda_schedule", "name"): "events_rule",
     ("finproc.dr.lambda_schedule", "description"): "events_rule_description",
+    # The failover drill's canary item and the record it resolves.
+    ("finproc.dr.failover_probe", "table_name"): "dynamodb_table",
+    ("finproc.dr.failover_probe", "key_name"): "dynamodb_attribute",
+    ("finproc.dr.failover_probe", "record_name"): "record_name",
 }
 
 

@@ -1016,6 +1016,8 @@ NAMES = {
     "network_flow_log_group": "/finproc/dev/vpc-flow-logs",
     "network_flow_logs_role_name": "finproc-dev-flow-logs-us-east-2",
     "data_table_name": "finproc-dev-transactions",
+    "data_table_hash_key_name": "transactionId",
+    "data_table_range_key_name": "",
     "data_bucket_name": "finproc-dev-000000000000-us-east-2",
     "data_replication_role_name": "finproc-dev-s3-replication-us-east-2",
     "load_balancing_alb_name": "finproc-dev-alb",
@@ -1093,6 +1095,15 @@ def test_the_names_the_roles_send_pass_as_they_are():
         (
             {"data_table_name": "tx"},
             ["data_table_name 'tx' has 2 characters; DynamoDB (TableName, 3 to 255) refuses it"],
+        ),
+        # DynamoDB key attribute names (model: 1 to 255); an empty range key is none.
+        ({"data_table_hash_key_name": "k" * 255, "data_table_range_key_name": "r"}, []),
+        (
+            {"data_table_range_key_name": "r" * 256},
+            [
+                "data_table_range_key_name '%s...%s' has 256 characters; DynamoDB (KeySchemaAttributeName, 1 to 255) "
+                "refuses it" % ("r" * 59, "r" * 16)
+            ],
         ),
         # S3 bucket names (documented: the model has none); a placeholder account shown as <account>.
         ({"data_bucket_name": "b" * 50 + "-000000000000"}, []),
