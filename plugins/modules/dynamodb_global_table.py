@@ -223,6 +223,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
@@ -446,7 +447,13 @@ class GlobalTable(object):
         if self.params.get("tags"):
             params["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
         if self.step("create table in %s" % self.home):
-            self.call(self.home, "create_table", "creating the table", **params)
+            # CreateTable takes no client token; a table's name is unique in its region ("you attempted to
+            # recreate an existing table": ResourceInUseException, CreateTable - Amazon DynamoDB,
+            # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html). Sent once:
+            # after a lost answer, or that code, the table of this name is looked up and adopted.
+            create_once(self.module, self.ddb(self.home), "create_table", params,
+                        lambda: self.describe(self.home), lambda answer: answer["TableDescription"],
+                        "table %s in %s" % (self.name, self.home), exists_codes=["ResourceInUseException"])
             return self.wait_active("creating the table")
         return None
 

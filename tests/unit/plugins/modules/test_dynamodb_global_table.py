@@ -338,6 +338,26 @@ def test_creates_the_table_then_the_replica_then_the_settings_of_each_region(aws
     assert result["diff"]["after"]["regions"] == {HOME: region_view(HOME), WEST: region_view(WEST)}
 
 
+@pytest.mark.parametrize(
+    ("code", "status"), [("InternalServerError", 500), ("ServiceUnavailable", 503), ("ResourceInUseException", 400)]
+)
+def test_a_lost_create_table_answer_adopts_the_table_instead_of_failing(aws, capsys, code, status):
+    """CreateTable answered 5xx (DynamoDB may have made it) or ResourceInUseException (it exists): the table of
+    this name is looked up and used; ONE CreateTable."""
+    missing(aws)
+    aws.ddb(HOME).add_client_error("create_table", code, http_status_code=status, expected_params=CREATE)
+    describe(aws, HOME, table(status="CREATING"))  # the look-up: there it is
+    describe(aws, HOME, table())
+    region_state(aws, HOME, table(), pitr=False)
+    west_joins_and_home_gets_pitr(aws)
+
+    result, code = run(capsys, ARGS)
+
+    assert code == 0, result.get("msg")
+    assert aws.writes().count((HOME, "CreateTable")) == 1
+    assert result["changes"][0] == "create table in us-east-2"
+
+
 def test_adds_a_replica_to_an_existing_table(aws, capsys):
     settled(aws, replicas=())
     create_replica(aws)
