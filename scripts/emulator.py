@@ -251,6 +251,49 @@ def ensure_dynamodb_local(java_home: Path) -> None:
         java_link.symlink_to(java_home)
 
 
+def _openssl() -> str:
+    openssl = shutil.which("openssl")
+    if not openssl:
+        die("openssl is needed to make the emulator's TLS certificate: 'apt-get install openssl'")
+    return openssl
+
+
+def _fresh(openssl: str, cert: Path) -> bool:
+    """Whether cert exists and is valid for 30 more days (preflight warns below 30 days left)."""
+    if not cert.exists():
+        return False
+    fresh = subprocess.run(
+        [openssl, "x509", "-checkend", str(30 * 86400), "-noout", "-in", str(cert)],
+        capture_output=True,
+        check=False,
+    )
+    return fresh.returncode == 0
+
+
+def _self_signed(openssl: str, cert: Path, key: Path, names: tuple[str, ...], new_key: bool) -> None:
+    """openssl req -x509: cert for names (the second its common name), with key (a new RSA 2048 one when new_key)."""
+    key_options = ["-newkey", "rsa:2048", "-nodes", "-keyout", str(key)] if new_key else ["-key", str(key)]
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            *key_options,
+            "-sha256",
+            "-days",
+            "365",
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=" + names[1],
+            "-addext",
+            "subjectAltName=" + ",".join("DNS:" + n for n in names),
+        ],
+        capture_output=True,
+        check=True,
+    )
+
+
 def ensure_tls() -> None:
     """A self-signed certificate for the local inventory's listeners (ACM imports it).
 
@@ -258,44 +301,32 @@ def ensure_tls() -> None:
     this one (dr_certificate_source: import). Renewed when it expires within 30 days.
     """
     cert, key = TLS_DIR / "cert.pem", TLS_DIR / "key.pem"
-    openssl = shutil.which("openssl")
-    if not openssl:
-        die("openssl is needed to make the emulator's TLS certificate: 'apt-get install openssl'")
-    if cert.exists() and key.exists():
-        fresh = subprocess.run(
-            [openssl, "x509", "-checkend", str(30 * 86400), "-noout", "-in", str(cert)],
-            capture_output=True,
-            check=False,
-        )
-        if fresh.returncode == 0:
-            return
+    openssl = _openssl()
+    if key.exists() and _fresh(openssl, cert):
+        return
     TLS_DIR.mkdir(parents=True, exist_ok=True)
     os.chmod(TLS_DIR, 0o700)
-    subprocess.run(
-        [
-            openssl,
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-sha256",
-            "-days",
-            "365",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=" + TLS_NAMES[1],
-            "-addext",
-            "subjectAltName=" + ",".join("DNS:" + n for n in TLS_NAMES),
-        ],
-        capture_output=True,
-        check=True,
-    )
+    _self_signed(openssl, cert, key, TLS_NAMES, new_key=True)
     os.chmod(key, 0o600)
     log(f"wrote a self-signed certificate for {', '.join(TLS_NAMES)} to {TLS_DIR}")
+
+
+def environment_certificate(environment: str) -> Path:
+    """The certificate of another environment's service name, api.<environment>.finproc.example.
+
+    ensure_tls's certificate covers the dev environment (*.dev.finproc.example); preflight refuses a
+    certificate that does not cover the service name, and a wildcard covers one label only. This one
+    is self-signed for *.<environment>.finproc.example with the same key (tls/key.pem), made once
+    (tls/environments/<environment>.pem), so a second run imports the same certificate.
+    """
+    ensure_tls()
+    openssl = _openssl()
+    cert = TLS_DIR / "environments" / f"{environment}.pem"
+    if not _fresh(openssl, cert):
+        cert.parent.mkdir(parents=True, exist_ok=True)
+        zone = f"{environment}.finproc.example"
+        _self_signed(openssl, cert, TLS_DIR / "key.pem", ("*." + zone, "api." + zone, zone), new_key=False)
+    return cert
 
 
 # --------------------------------------------------------------------------------------------

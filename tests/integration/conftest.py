@@ -5,7 +5,7 @@ resources from any others the emulator holds, and it also compares whole-account
 """
 
 import copy
-import datetime
+import importlib.util
 import os
 import re
 import subprocess
@@ -53,10 +53,9 @@ def environment_certificate(inventory_path, extra_vars):
     """-e dr_certificate_file=<a certificate of the run's environment>, when the run imports the emulator's.
 
     Preflight refuses a certificate that does not cover the service name api.<environment>.finproc.example
-    (plugins/module_utils/certificates.py); the emulator's (scripts/emulator.py ensure_tls) covers
-    *.dev.finproc.example, and each test deploys under an environment of its own. This one is the
-    emulator's key (tls/key.pem, still the key imported), self-signed for *.<environment>.finproc.example,
-    made once per environment (tls/environments/<environment>.pem), so a second run imports the same.
+    (plugins/module_utils/certificates.py); the emulator's covers *.dev.finproc.example, and each test
+    deploys under an environment of its own: scripts/emulator.py environment_certificate makes it one
+    with the emulator's key (tls/key.pem, still the key imported), once per environment.
     Nothing when the run sets the certificate itself, or the inventory names a certificate of its own.
     """
     extra_vars = extra_vars or {}
@@ -70,32 +69,10 @@ def environment_certificate(inventory_path, extra_vars):
         return []
     if "FINPROC_EMULATOR_DIR" not in str(group.get("dr_certificate_file", "")):
         return []
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.x509.oid import NameOID
-
-    tls = Path(os.environ.get("FINPROC_EMULATOR_DIR", ROOT / ".emulator")) / "tls"
-    path = tls / "environments" / f"{environment}.pem"
-    if not path.exists():
-        key = serialization.load_pem_private_key((tls / "key.pem").read_bytes(), password=None)
-        zone = f"{environment}.finproc.example"
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "api." + zone)])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("*." + zone), x509.DNSName(zone)]), False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .sign(key, hashes.SHA256())
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    return ["-e", f"dr_certificate_file={path}"]
+    spec = importlib.util.spec_from_file_location("finproc_emulator", ROOT / "scripts" / "emulator.py")
+    emulator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(emulator)
+    return ["-e", f"dr_certificate_file={emulator.environment_certificate(environment)}"]
 
 
 def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml"):

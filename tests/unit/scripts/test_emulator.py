@@ -131,6 +131,23 @@ def test_the_listeners_certificate_is_made_once_private_and_for_the_local_zones(
     assert capsys.readouterr().out.count("wrote a self-signed certificate") == 1
 
 
+def test_another_environment_gets_a_certificate_of_its_service_name_with_the_same_key(emulator):
+    # Preflight refuses a certificate that does not cover api.<environment>.finproc.example, and the
+    # listeners' certificate covers *.dev.finproc.example only (a wildcard covers one label).
+    import subprocess
+
+    def openssl(*args):
+        return subprocess.run(["openssl", *args], capture_output=True, text=True, check=True).stdout
+
+    cert = emulator.environment_certificate("it1234")
+    assert cert == emulator.TLS_DIR / "environments" / "it1234.pem"
+    assert "DNS:*.it1234.finproc.example" in openssl("x509", "-in", str(cert), "-noout", "-ext", "subjectAltName")
+    key = emulator.TLS_DIR / "key.pem"
+    assert openssl("x509", "-in", str(cert), "-noout", "-pubkey") == openssl("pkey", "-in", str(key), "-pubout")
+    first = cert.read_bytes()
+    assert emulator.environment_certificate("it1234").read_bytes() == first, "a fresh certificate was replaced"
+
+
 def test_localstack_is_mended_once_where_it_departs_from_aws(emulator, tmp_path, capsys):
     """The emulator layer, not the modules, carries the workarounds: among them, DescribeTable in a
     replica's region answers the replica's own SSEDescription (dr_controls_info reads only that, as
