@@ -227,6 +227,7 @@ def create_once(
     delay=DELAY,
     settle=SETTLE,
     sleep=None,
+    reraise=None,
 ):
     """Create a resource whose create call AWS does not make idempotent (no client token), exactly once.
 
@@ -241,7 +242,8 @@ def create_once(
       `settle`); found -> return it (adopted, nothing duplicated); not found -> call again;
     - failed with a code of `exists_codes` (the name AWS keeps unique is taken: ResourceInUseException,
       ResourceConflictException, ...) -> find() likewise; found -> return it; not found -> fail;
-    - failed -> fail_aws at once.
+    - failed -> fail_aws at once; but when ``reraise(error)`` is true, the error is raised to the caller,
+      who knows what it means (e.g. Lambda's "cannot be assumed" for a role IAM has just made).
 
     After `attempts` attempts the module fails with the last error. Once an outcome was unknown, find()
     is asked before every later attempt. Returns ``extract(answer)`` or what find() returned.
@@ -269,6 +271,8 @@ def create_once(
                     return found
                 fail_aws(module, e, api, resource)
             if kind == FAILED:
+                if reraise is not None and reraise(e):
+                    raise
                 fail_aws(module, e, api, resource)
             uncertain = uncertain or kind == UNKNOWN
             continue

@@ -285,6 +285,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERRORS
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
@@ -461,13 +462,20 @@ class Function(AWSResource):
 
     def create_function(self, request):
         """CreateFunction, tried again while Lambda cannot assume the role yet (for ROLE_GRACE_SECONDS)."""
+        def role_not_ready(e):
+            return error_code(e) == "InvalidParameterValueException" and ROLE_NOT_READY in str(e)
+
         def attempt():
+            # CreateFunction takes no client token; a function's name is unique in its region (a second
+            # create: ResourceConflictException, "The resource already exists", CreateFunction - AWS Lambda,
+            # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). Sent once: after a
+            # lost answer, or that code, the function of this name is looked up and adopted.
             try:
-                return self.client.create_function(aws_retry=True, **request)
+                return create_once(self.module, self.client, "create_function", request, self.get_function,
+                                   lambda answer: answer, self.label(), exists_codes=["ResourceConflictException"],
+                                   reraise=role_not_ready)
             except AWS_ERRORS as e:
-                if error_code(e) == "InvalidParameterValueException" and ROLE_NOT_READY in str(e):
-                    return e  # a role IAM has just made: Lambda sees it a few seconds later
-                self.fail_aws(e, "CreateFunction")
+                return e  # a role IAM has just made: Lambda sees it a few seconds later
 
         def timed_out(e):
             self.module.fail_json_aws(

@@ -405,3 +405,11 @@ def test_the_single_attempt_client_is_made_once_per_service_and_region(ec2):
         "aws_config": {"retries": {"mode": "adaptive", "total_max_attempts": 1}},
     }
     assert calls[0][1] is None  # no AWSRetry around it
+
+
+def test_a_failed_error_the_caller_knows_is_raised_to_it(ec2):
+    client, stub = ec2
+    stub.add_client_error("create_subnet", "InvalidParameterValue", "not yet", http_status_code=400)
+    with pytest.raises(ClientError) as raised:
+        run(FakeModule(clients={"ec2": client}), client, reraise=lambda e: "not yet" in str(e))
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"

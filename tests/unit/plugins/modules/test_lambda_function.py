@@ -314,6 +314,24 @@ def test_create_without_wait_returns_the_pending_function(awslambda, monkeypatch
     assert clock.sleeps == []
 
 
+@pytest.mark.parametrize(
+    ("code", "status"), [("ServiceException", 500), ("ResourceConflictException", 409), ("InternalFailure", 500)]
+)
+def test_a_lost_create_answer_adopts_the_function_not_a_failure(
+    awslambda, monkeypatch, capsys, clock, sent, args, code, status
+):
+    """CreateFunction answered 5xx (Lambda may have made it) or ResourceConflictException (it exists): the
+    function of this name is looked up and used; ONE CreateFunction."""
+    client, stub = awslambda
+    nothing_found(stub)
+    stub.add_client_error("create_function", code, http_status_code=status, expected_params=create_request())
+    get_function(stub, pending())  # the look-up: there it is
+    result, code = run(awslambda, monkeypatch, capsys, dict(args, wait=False))
+    assert code == 0, result
+    assert ops(sent) == ["GetFunction", "CreateFunction", "GetFunction"]
+    assert result["function"]["function_arn"] == ARN
+
+
 def test_create_is_tried_again_while_a_new_role_cannot_be_assumed(awslambda, monkeypatch, capsys, clock, sent, args):
     client, stub = awslambda
     nothing_found(stub)
