@@ -1027,7 +1027,12 @@ NAMES = {
     "dns_failover_health_check_name": "finproc-dev-us-east-2",
     "dns_failover_health_check_path": "/health",
     "dns_failover_topic_name": "finproc-dev-dns-health",
+    "dns_failover_zone_comment": "finproc-dev: the DR service name api.dr.example.com fails over between regions",
     "monitoring_function_name": "finproc-dev-health-monitor",
+    "monitoring_function_description": (
+        "finproc-dev health monitor: endpoints, Route53 health checks and replication lag of every region, as "
+        "metrics in finproc/dev/dr"
+    ),
     "monitoring_function_log_group": "/aws/lambda/finproc-dev-health-monitor",
     "monitoring_application_log_group": "/finproc/dev/application",
     "monitoring_role_name": "finproc-dev-monitor-us-east-2",
@@ -1158,6 +1163,23 @@ def test_the_names_the_roles_send_pass_as_they_are():
             [
                 "load_balancing_certificate_name 'finproc&dev' has '&', which ACM's Name tag refuses (TagValue pattern "
                 "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*))"
+            ],
+        ),
+        # Descriptions and comments with a setting in them: a long namespace or service name.
+        ({"monitoring_function_description": "d" * 256}, []),
+        (
+            {"monitoring_function_description": "d" * 257},
+            [
+                "monitoring_function_description '%s...%s' has 257 characters; Lambda (Description, max 256) "
+                "refuses it" % ("d" * 59, "d" * 16)
+            ],
+        ),
+        ({"dns_failover_zone_comment": "c" * 256}, []),
+        (
+            {"dns_failover_zone_comment": "c" * 257},
+            [
+                "dns_failover_zone_comment '%s...%s' has 257 characters; Route53 (ResourceDescription, max 256) "
+                "refuses it" % ("c" * 59, "c" * 16)
             ],
         ),
         # The target group's health-check path (model 1 to 1024) when the role's differs from dr_health_check_path.
