@@ -256,6 +256,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERROR
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
@@ -582,10 +583,16 @@ class Certificate(AWSResource):
         if self.params.get("certificate_chain"):
             request["CertificateChain"] = to_bytes(self.params["certificate_chain"])
         if arn:
-            request["CertificateArn"] = arn  # re-import in place; ACM refuses tags here
-        else:
-            request["Tags"] = ansible_dict_to_boto3_tag_list(self.wanted_tags())
-        return self.acm_call(self.client.import_certificate, "ImportCertificate", arn, **request)["CertificateArn"]
+            request["CertificateArn"] = arn  # re-import in place (the same ARN however often); ACM refuses tags here
+            return self.acm_call(self.client.import_certificate, "ImportCertificate", arn, **request)["CertificateArn"]
+        request["Tags"] = ansible_dict_to_boto3_tag_list(self.wanted_tags())
+        # A new import takes no idempotency token (ImportCertificate,
+        # https://docs.aws.amazon.com/acm/latest/APIReference/API_ImportCertificate.html): a retry after a lost
+        # answer would make a second certificate. Sent once; after a lost answer the certificate is looked up
+        # by its Name tag (given in the import itself) and adopted.
+        return create_once(self.module, self.client, "import_certificate", request,
+                           lambda: (self.find()[0] or {}).get("CertificateArn"),
+                           lambda answer: answer["CertificateArn"], self.about(None))
 
     def imported_view(self):
         """What the certificate will look like once imported (check mode's diff)."""

@@ -220,6 +220,21 @@ def test_import_new(acm, monkeypatch, capsys, clock):
     assert LEAF_KEY_PEM not in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("code", "status"), [("InternalFailure", 500), ("ServiceUnavailable", 503)])
+def test_a_lost_import_answer_adopts_the_certificate_by_name(acm, monkeypatch, capsys, clock, sent, code, status):
+    """ImportCertificate has no token: after a 5xx the certificate named so is looked up; ONE import."""
+    client, stub = acm
+    nothing_found(stub)
+    request = {"Certificate": LEAF.encode(), "PrivateKey": LEAF_KEY_PEM.encode(), "Tags": TAGS}
+    stub.add_client_error("import_certificate", code, http_status_code=status, expected_params=request)
+    found(stub, imported())  # the look-up: ACM made it
+    stub.add_response("describe_certificate", {"Certificate": imported()}, BY_ARN)
+    result, code = run(acm, monkeypatch, capsys, IMPORT_ARGS)
+    assert code == 0, result
+    assert writes(sent) == ["ImportCertificate"]
+    assert result["certificate_arn"] == ARN
+
+
 def test_import_identical_writes_nothing(acm, monkeypatch, capsys, clock, sent):
     client, stub = acm
     found(stub, imported(), tags=TAGS)
