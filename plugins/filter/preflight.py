@@ -32,17 +32,14 @@ from ansible_collections.finproc.dr.plugins.module_utils import aws_limits
 
 VALID_ROLES = ("primary", "secondary")
 NAT_MODES = ("per_az", "single")
-# CloudWatch Logs accepts only these retention periods (days): the Logs model's (aws_limits).
-LOG_RETENTION_DAYS = aws_limits.log_retention_days()
 NAME_PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]\Z")
-# "<prefix>-alb" and "<prefix>-app" (load balancer, target group) must fit in ELBv2's 32 characters.
-ELB_NAME_MAX = aws_limits.rule("load_balancer").max
-NAME_PREFIX_MAX_FOR_ELB = ELB_NAME_MAX - len("-alb")
+# "<prefix>-alb" and "<prefix>-app" (load balancer, target group) must fit in ELBv2's 32 characters
+# (_elb_name_max: the rules of aws_limits are read from botocore when a check runs, not on import).
+ELB_NAME_SUFFIX = "-alb"
 # The ALB access-log bucket <prefix>-<account>-<region>-alb-logs: an account id has 12 digits, and
 # a bucket name at most 63 characters (aws_limits: S3 user guide, "General purpose bucket naming rules").
 ACCESS_LOG_BUCKET_SUFFIX = "-alb-logs"
 ACCOUNT_ID_LENGTH = 12
-BUCKET_NAME_MAX = aws_limits.rule("s3_bucket").max
 # Route53 health checks run every 10 or every 30 seconds, nothing else (aws_limits).
 HEALTH_CHECK_INTERVALS = aws_limits.HEALTH_CHECK_INTERVALS
 # The ALB policies with TLS 1.3 that are at least as strict as ELBSecurityPolicy-TLS13-1-2-2021-06
@@ -62,6 +59,14 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 PEM_PRIVATE_KEY = b"PRIVATE KEY-----"
+
+
+def _elb_name_max():
+    return aws_limits.rule("load_balancer").max
+
+
+def _prefix_max_for_elb():
+    return _elb_name_max() - len(ELB_NAME_SUFFIX)
 
 
 @functools.lru_cache(maxsize=1)
@@ -357,10 +362,10 @@ def _check_settings(problems, settings):
     if not isinstance(prefix, str) or not NAME_PREFIX_RE.match(prefix):
         problems.append("the name prefix %r (dr_app_name-dr_environment) must be 3 to 30 lower-case letters, "
                         "digits and dashes, starting with a letter" % (prefix,))
-    if isinstance(prefix, str) and len(prefix) > NAME_PREFIX_MAX_FOR_ELB:
+    if isinstance(prefix, str) and len(prefix) > _prefix_max_for_elb():
         problems.append("the name prefix %r (dr_app_name-dr_environment) has %d characters; at most %d fit, "
                         "because the load balancer and target group names %s-alb and %s-app may have at most "
-                        "%d characters" % (prefix, len(prefix), NAME_PREFIX_MAX_FOR_ELB, prefix, prefix, ELB_NAME_MAX))
+                        "%d characters" % (prefix, len(prefix), _prefix_max_for_elb(), prefix, prefix, _elb_name_max()))
 
     def _int_in(name, value, low, high):
         if not _is_int(value) or not low <= value <= high:
@@ -377,9 +382,11 @@ def _check_settings(problems, settings):
     if settings.get("nat_gateway_mode") not in NAT_MODES:
         problems.append("dr_nat_gateway_mode %r is not one of %s"
                         % (settings.get("nat_gateway_mode"), ", ".join(NAT_MODES)))
-    if settings.get("log_retention_days") not in LOG_RETENTION_DAYS:
+    # CloudWatch Logs accepts only these retention periods (days): the Logs model's (aws_limits).
+    retentions = aws_limits.log_retention_days()
+    if settings.get("log_retention_days") not in retentions:
         problems.append("dr_log_retention_days %r is not a retention CloudWatch Logs accepts (%s)"
-                        % (settings.get("log_retention_days"), ", ".join(map(str, LOG_RETENTION_DAYS))))
+                        % (settings.get("log_retention_days"), ", ".join(map(str, retentions))))
 
     # Route53 health checks and the RTO budget of a DNS failover.
     interval = settings.get("health_check_interval_seconds")
@@ -665,7 +672,7 @@ def _check_sends(problems, settings, regions):
     placeholder = settings.get("account_id_placeholder")
     prefix = settings.get("name_prefix")
     # Names derive from the prefix: with a bad prefix, its own problem says it all.
-    prefix_ok = isinstance(prefix, str) and NAME_PREFIX_RE.match(prefix) and len(prefix) <= NAME_PREFIX_MAX_FOR_ELB
+    prefix_ok = isinstance(prefix, str) and NAME_PREFIX_RE.match(prefix) and len(prefix) <= _prefix_max_for_elb()
     per_host = []
     for record in regions or [{}]:
         sends = record.get("sends") if isinstance(record.get("sends"), dict) else {}
@@ -707,19 +714,20 @@ def _check_access_logs(problems, settings, regions):
         problems.append("dr_alb_access_log_retention_days must be a whole number from 1 to 36500, got %r"
                         % (retention,))
     prefix = settings.get("name_prefix")
-    if not isinstance(prefix, str) or not NAME_PREFIX_RE.match(prefix) or len(prefix) > NAME_PREFIX_MAX_FOR_ELB:
+    if not isinstance(prefix, str) or not NAME_PREFIX_RE.match(prefix) or len(prefix) > _prefix_max_for_elb():
         return  # already a problem of its own
     for record in regions:
         region = record.get("region")
         if not isinstance(region, str) or not region:
             continue
         length = len(prefix) + 1 + ACCOUNT_ID_LENGTH + 1 + len(region) + len(ACCESS_LOG_BUCKET_SUFFIX)
-        if length > BUCKET_NAME_MAX:
+        bucket_max = aws_limits.rule("s3_bucket").max
+        if length > bucket_max:
             problems.append(
                 "host %s: the access-log bucket %s-<account>-%s%s would have %d characters; S3 allows at most %d: "
                 "shorten dr_app_name or dr_environment by %d, or set dr_alb_access_logs_enabled: false"
-                % (record.get("host"), prefix, region, ACCESS_LOG_BUCKET_SUFFIX, length, BUCKET_NAME_MAX,
-                   length - BUCKET_NAME_MAX))
+                % (record.get("host"), prefix, region, ACCESS_LOG_BUCKET_SUFFIX, length, bucket_max,
+                   length - bucket_max))
 
 
 def _check_dns(problems, settings, regions):
