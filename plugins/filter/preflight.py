@@ -481,6 +481,7 @@ TAGGED = (
 NAMED = {
     "encryption_key_alias": ("kms_alias", "kms", "alias/%s"),
     "encryption_key_description": ("kms_description", None, "%s"),
+    "encryption_global_key_description": ("kms_description", None, "%s"),
     "network_flow_log_group": ("log_group", "logs", "%s"),
     "network_flow_logs_role_name": ("iam_role", "iam", "%s"),
     "data_table_name": ("dynamodb_table", "dynamodb", "%s"),

@@ -11,9 +11,16 @@ the installed botocore model. A new task, module or parameter fails here, saying
 Each tagged task's tags are also checked against preflight's table of what the roles tag (TAGGED:
 the role's tags variable, the tag API's service, the tags the collection adds), so that preflight's
 count of tags on each resource includes every tag the collection adds there.
+
+A name or description a task builds (not a plain role setting) is either a setting preflight checks
+(with the same rule as the parameter it is sent as) or fits by construction: the longest values
+preflight lets through (a 28-character prefix, the longest region botocore knows, a 253-character
+service name...) cannot make it longer than the parameter's limit; the alarms' names and
+descriptions likewise, from the spec filters called with those values.
 """
 
 import glob
+import sys
 import re
 from pathlib import Path
 
@@ -297,3 +304,165 @@ def test_a_tag_the_collection_adds_that_preflight_does_not_count_fails(monkeypat
         AssertionError, match=r"network_tags's tags on ec2 with \['Name', 'finproc:stack', 'finproc:tier'\]"
     ):
         test_preflight_counts_every_tag_the_collection_adds()
+
+
+# --- Names and descriptions built in a task: checked by preflight, or fitting by construction -----
+
+EXPRESSION = re.compile(r"\{\{(.*?)\}\}", re.S)
+IDENTIFIER = re.compile(r"\b[a-z_][a-z0-9_]*\b")
+# Words of Jinja expressions that are no variables.
+JINJA_WORDS = {
+    "if",
+    "else",
+    "or",
+    "and",
+    "not",
+    "in",
+    "is",
+    "true",
+    "false",
+    "omit",
+    "int",
+    "string",
+    "lower",
+    "default",
+    "length",
+    "item",
+}
+
+
+def _bounds():
+    """The longest value each variable an inline name is built from may have, as preflight lets it through."""
+    longest_region = max(len(region) for region in preflight.known_regions())
+    prefix = preflight._prefix_max_for_elb()  # the name prefix: at most 28 of [a-z0-9-] (NAME_PREFIX_RE)
+    return {
+        "network_name_prefix": prefix,
+        "monitoring_name_prefix": prefix,
+        "network_region": longest_region,
+        "monitoring_region": longest_region,
+        # A whole number of minutes (an EventBridge rate).
+        "monitoring_schedule_minutes": 10,
+        # Held to S3's 63 characters by preflight's access-log check (_check_access_logs).
+        "load_balancing_access_logs_bucket_name": aws_limits.rule("s3_bucket").max,
+        # dr_service_name: a DNS name of at most 253 characters, lower-case labels (preflight's _check_dns).
+        "load_balancing_certificate_domain_name": 253,
+        # The drill's record: the primary's facts (drill_primary) hold its service name, dr_service_name.
+        "drill_primary": 0,
+        "service_name": 253,
+    }
+
+
+def _inline_values():
+    """(where, task, module, parameter, value, rule name) of the names and descriptions the tasks send."""
+    found = []
+    for where, name, module, args in TASKS:
+        if Path(where).name.startswith("destroy"):
+            continue  # removes what exists: the names were sent when it was made
+        for param in carried(module, args):
+            entry = aws_limits.COVERAGE.get((module, param), "")
+            if not entry or entry.startswith("tags:") or param in SPEC_LISTS or not isinstance(args[param], str):
+                continue  # the spec lists' names: test_the_alarm_names_fit_by_construction
+            found.append((where, name, module, param, args[param], entry))
+    return found
+
+
+def _loop_variables(where, name):
+    """The variables a task's loop items are (a loop of "{{ variable }}" entries), else none."""
+    for task_where, task_name, _module, _args in TASKS:
+        if (task_where, task_name) == (where, name):
+            break
+    data = yaml.safe_load((ROOT / where).read_text())
+    for task in data if isinstance(data, list) else []:
+        if task.get("name") == name and isinstance(task.get("loop"), list):
+            return set(IDENTIFIER.findall(" ".join(map(str, task["loop"]))))
+    return set()
+
+
+# The drill's probe names what the roles made (their settings, as verify.yml reads them).
+DRILL = {"drill_table": "data_table_name", "drill_table_key": "data_table_hash_key_name"}
+
+
+def test_every_name_a_task_builds_is_checked_by_preflight_or_fits_by_construction():
+    bounds = _bounds()
+    wrong = []
+    for where, name, module, param, value, entry in _inline_values():
+        limit = aws_limits.rule(entry)
+        expressions = EXPRESSION.findall(value)
+        variables = set(IDENTIFIER.findall(" ".join(expressions))) - JINJA_WORDS
+        if "item" in " ".join(expressions):
+            variables |= _loop_variables(where, name)
+        variables = {DRILL.get(variable, variable) for variable in variables}
+        literal = EXPRESSION.sub("", value)
+        if limit.bad_characters(literal) or not variables and limit.refuses(value):
+            wrong.append("%s, task %r: %s %r is refused by %s" % (where, name, param, value, limit.describe()))
+            continue
+        checked = {variable for variable in variables if variable in preflight.NAMED}
+        # A value that is a setting preflight checks (or a choice of two, by region or drill step).
+        whole = len(expressions) == 1 and not literal.strip(" /").replace("alias", "")
+        if whole and checked and checked == variables - {"encryption_region"}:
+            # Sent as a setting preflight checks: with the same rule as here (one rule, one place).
+            for variable in checked:
+                rule = preflight.NAMED[variable][0]
+                sent_as_is = re.fullmatch(r"(alias/)?\{\{\s*%s\s*\}\}" % variable, value.strip())
+                if rule is not None and sent_as_is and rule != entry:
+                    wrong.append(
+                        "%s, task %r: %s is sent as %s (%s) and preflight checks %s as %s"
+                        % (where, name, param, entry, module, variable, rule)
+                    )
+            continue
+        unbounded = sorted(
+            variable for variable in variables if variable not in bounds and variable not in preflight.NAMED
+        )
+        if unbounded:
+            wrong.append(
+                "%s, task %r: %s is built from %s, which preflight neither checks nor bounds: add it to "
+                "preflight.NAMED (and roles/preflight's preflight_sends) or a bound here"
+                % (where, name, param, ", ".join(unbounded))
+            )
+            continue
+        longest = len(literal) + sum(
+            bounds[variable] if variable in bounds else (aws_limits.rule(preflight.NAMED[variable][0]).max or 0)
+            for variable in variables
+        )
+        if limit.max is not None and longest > limit.max:
+            wrong.append(
+                "%s, task %r: %s %r may have %d characters; %s refuses more than %d"
+                % (where, name, param, value, longest, limit.describe(), limit.max)
+            )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_alarm_names_and_descriptions_fit_by_construction():
+    # The spec filters build the alarms from the prefix, the regions and names preflight holds to their
+    # limits: with the longest of each, every alarm name and description is one CloudWatch takes.
+    prefix = "p" * preflight._prefix_max_for_elb()
+    region = max(preflight.known_regions(), key=len)
+    bucket = "b" * aws_limits.rule("s3_bucket").max
+    url = "https://" + "d" * 253 + "/" + "h" * (aws_limits.rule("health_check_path").max - 1)
+    alarms = specs.monitor_alarms({
+        "alarm_prefix": "%s-%s-monitor-" % (prefix, region), "namespace": "n" * aws_limits.rule("metric_namespace").max,
+        "region": region, "schedule_seconds": 86400, "rpo_target_seconds": 86400,
+        "endpoints": [{"region": region, "target": "load-balancer", "url": url},
+                      {"region": "global", "target": "service-name", "url": url}],
+        "peer_regions": [region], "table_name": "t" * aws_limits.rule("dynamodb_table").max, "bucket_name": bucket,
+        "bucket_replication_rules": [{"id": "to-" + region, "destination": {"bucket": bucket}}],
+        "s3_replication_latency_threshold_seconds": 900, "function_name": "f" * aws_limits.rule("lambda_function").max,
+    })  # fmt: skip
+    alarms += specs.health_check_alarms(
+        [{"region": region, "name": "%s-%s" % (prefix, region), "health_check_id": "h" * 64, "record": "SECONDARY"}],
+        {"name_prefix": prefix, "evaluation_periods": 1, "topic_arn": "arn"},
+    )
+    assert len(alarms) > 8
+    for alarm in alarms:
+        assert not aws_limits.rule("alarm").refuses(alarm["name"]), alarm["name"]
+        assert not aws_limits.rule("alarm_description").refuses(alarm["description"]), alarm["description"]
+        for key, value in alarm.get("tags", {}).items():
+            assert not aws_limits.tag_rules("cloudwatch").value.refuses(value), (key, value)
+
+
+def test_a_name_that_could_be_too_long_fails(monkeypatch):
+    # With a prefix of 1,000 characters the IAM role descriptions (max 1000) could not be sent.
+    bounds = _bounds()
+    monkeypatch.setattr(sys.modules[__name__], "_bounds", lambda: dict(bounds, network_name_prefix=1000))
+    with pytest.raises(AssertionError, match=r"description .* may have \d+ characters; IAM \(roleDescriptionType"):
+        test_every_name_a_task_builds_is_checked_by_preflight_or_fits_by_construction()

@@ -1013,6 +1013,7 @@ def test_each_tag_limit_of_every_service(tags, expected):
 NAMES = {
     "encryption_key_alias": "finproc-dev",
     "encryption_key_description": "finproc-dev data key (us-east-2): Logs, SNS, S3, DynamoDB",
+    "encryption_global_key_description": "finproc-dev key of the global region (us-east-1): SNS topics of alarms",
     "network_flow_log_group": "/finproc/dev/vpc-flow-logs",
     "network_flow_logs_role_name": "finproc-dev-flow-logs-us-east-2",
     "data_table_name": "finproc-dev-transactions",
