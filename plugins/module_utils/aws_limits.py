@@ -475,12 +475,6 @@ def log_retention_days():
 # (module, parameter) -> a tag API (service of TAG_APIS, as "tags:<service>") or a rule of RULES.
 # tests/unit/roles/test_limits_coverage.py walks the roles' tasks and fails on a parameter missing here.
 COVERAGE = {
-    ("amazon.aws.kms_key", "tags"): "tags:kms",
-    ("amazon.aws.kms_key", "alias"): "kms_alias",
-    ("amazon.aws.kms_key", "description"): "kms_description",
-    ("finproc.dr.kms_key", "tags"): "tags:kms",
-    ("finproc.dr.kms_key", "alias"): "kms_alias",
-    ("finproc.dr.kms_key", "description"): "kms_description",
     ("amazon.aws.ec2_vpc_net", "tags"): "tags:ec2",
     ("amazon.aws.ec2_vpc_net", "name"): "tags:ec2",  # the VPC's Name tag
     ("finproc.dr.ec2_vpc", "tags"): "tags:ec2",
@@ -542,6 +536,12 @@ COVERAGE = {
     ("finproc.dr.failover_probe", "key_name"): "dynamodb_attribute",
     ("finproc.dr.failover_probe", "record_name"): "record_name",
 }
+
+
+# finproc.dr.kms_key takes amazon.aws.kms_key's parameters (the roles use one or the other).
+for _module in ("amazon.aws.kms_key", "finproc.dr.kms_key"):
+    COVERAGE.update({(_module, "tags"): "tags:kms", (_module, "alias"): "kms_alias",
+                     (_module, "description"): "kms_description"})
 
 
 def coverage_target(entry):
