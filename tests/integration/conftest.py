@@ -75,12 +75,19 @@ def environment_certificate(inventory_path, extra_vars):
     return ["-e", f"dr_certificate_file={emulator.environment_certificate(environment)}"]
 
 
-def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml"):
+def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml", env=None):
+    """ansible-playbook with the repository's ansible.cfg, no colour; `env`: more environment variables."""
     cmd = ["ansible-playbook", "-i", str(inventory_path), playbook, *extra]
     for key, value in (extra_vars or {}).items():
         cmd += ["-e", "@" + str(value) if key == "_extra" else f"{key}={value}"]
     cmd += environment_certificate(inventory_path, extra_vars)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        **(env or {}),
+    )
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
