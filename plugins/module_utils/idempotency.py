@@ -228,6 +228,8 @@ def create_once(
     settle=SETTLE,
     sleep=None,
     reraise=None,
+    refused_codes=(),
+    max_delay=60,
 ):
     """Create a resource whose create call AWS does not make idempotent (no client token), exactly once.
 
@@ -237,7 +239,9 @@ def create_once(
     messages. Neither botocore's nor AWSRetry's automatic retry may repeat this call after an unknown
     outcome: each attempt is sent once (``single_attempt_client``), then
 
-    - refused (throttling, no connection) -> back off (`delay`, doubled) and call again;
+    - refused (throttling, no connection, or a code of `refused_codes`: the service's own "busy, not
+      done", e.g. DynamoDB's ResourceInUseException on a table being updated) -> back off (`delay`,
+      doubled, at most `max_delay`) and call again;
     - unknown (5xx, timeout, connection closed after the send) -> find() (asked again after each pause of
       `settle`); found -> return it (adopted, nothing duplicated); not found -> call again;
     - failed with a code of `exists_codes` (the name AWS keeps unique is taken: ResourceInUseException,
@@ -253,9 +257,14 @@ def create_once(
     api = _api(client, operation)
     uncertain = False
     last = None
+    def kind_of(error):
+        if refused_codes and error_code(error) in refused_codes:
+            return REFUSED
+        return outcome(error)
+
     for attempt in range(attempts):
-        if attempt and last is not None and outcome(last) == REFUSED:
-            sleep(delay * 2 ** (attempt - 1))
+        if attempt and last is not None and kind_of(last) == REFUSED:
+            sleep(min(delay * 2 ** (attempt - 1), max_delay))
         if uncertain:
             found = _look(find, settle, sleep)
             if found is not None:
@@ -264,7 +273,7 @@ def create_once(
             answer = getattr(single, operation)(**params)
         except AWS_ERRORS as e:
             last = e
-            kind = outcome(e)
+            kind = kind_of(e)
             if kind == FAILED and exists_codes and error_code(e) in exists_codes:
                 found = _look(find, settle, sleep)
                 if found is not None:

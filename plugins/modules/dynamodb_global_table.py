@@ -457,6 +457,22 @@ class GlobalTable(object):
             return self.wait_active("creating the table")
         return None
 
+    def create_replica(self, region, create):
+        """UpdateTable's replica Create, sent once: a retry after a lost answer is refused ("one or more replicas
+        already existed": ValidationException) and would fail the run. After a lost answer, or that code, the
+        replica is looked up in the table's Replicas and the creation counts as done. Busy (BUSY_CODES): sent
+        again after a back-off."""
+        def find():
+            table = self.describe(self.home)
+            regions = [replica["RegionName"] for replica in (table or {}).get("Replicas", [])]
+            return table if region in regions else None
+
+        create_once(self.module, self.ddb(self.home, busy=True), "update_table",
+                    dict(TableName=self.name, ReplicaUpdates=[{"Create": create}]), find,
+                    lambda answer: answer["TableDescription"], "the replica in %s of table %s" % (region, self.name),
+                    exists_codes=["ValidationException"], refused_codes=BUSY_CODES, attempts=BUSY_RETRIES,
+                    delay=BUSY_DELAY)
+
     def converge_table(self, table, home_key):
         """Settings of the table in its home region (billing, stream, SSE, class)."""
         schema, attributes = self.key_schema() if self.params.get("hash_key_name") else (None, None)
@@ -507,8 +523,7 @@ class GlobalTable(object):
                 if key:
                     create["KMSMasterKeyId"] = key
                 if self.step("create replica in %s" % region):
-                    self.call(self.home, "update_table", "creating the replica in " + region, busy=True,
-                              TableName=self.name, ReplicaUpdates=[{"Create": create}])
+                    self.create_replica(region, create)
                     self.wait_active("creating the replica in " + region)
             elif key and not found:
                 unknown.append(region)  # unknown is not different: no update

@@ -413,3 +413,21 @@ def test_a_failed_error_the_caller_knows_is_raised_to_it(ec2):
     with pytest.raises(ClientError) as raised:
         run(FakeModule(clients={"ec2": client}), client, reraise=lambda e: "not yet" in str(e))
     assert raised.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_a_service_busy_code_is_refused_and_the_back_off_is_capped(ec2):
+    client, stub = ec2
+    for _ in range(3):
+        stub.add_client_error("create_subnet", "IncorrectState", http_status_code=400)
+    stub.add_response("create_subnet", {"Subnet": SUBNET}, CREATE)
+    slept = []
+    got = run(
+        FakeModule(clients={"ec2": client}),
+        client,
+        find=lambda: pytest.fail("no look"),
+        refused_codes=["IncorrectState"],
+        delay=5,
+        max_delay=12,
+        sleep=slept.append,
+    )
+    assert got == SUBNET and slept == [5, 10, 12]

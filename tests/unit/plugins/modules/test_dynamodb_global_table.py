@@ -358,6 +358,40 @@ def test_a_lost_create_table_answer_adopts_the_table_instead_of_failing(aws, cap
     assert result["changes"][0] == "create table in us-east-2"
 
 
+@pytest.mark.parametrize(("code", "status"), [("InternalServerError", 500), ("ValidationException", 400)])
+def test_a_lost_replica_create_answer_counts_as_done_when_the_replica_is_there(aws, capsys, code, status):
+    """The replica's Create answered 5xx, or refused as a replica that exists (the retry of a create carried
+    out): the table's Replicas are read, the replica is there, the run goes on; ONE replica Create."""
+    settled(aws, replicas=())
+    create = {"Create": {"RegionName": WEST, "KMSMasterKeyId": KEYS[WEST]}}
+    aws.ddb(HOME).add_client_error(
+        "update_table", code, http_status_code=status, expected_params=dict(BY_NAME, ReplicaUpdates=[create])
+    )
+    describe(aws, HOME, table(status="UPDATING", replicas={WEST: "CREATING"}))  # the look-up
+    describe(aws, HOME, table(replicas={WEST: "ACTIVE"}))  # the wait
+    new_replica_reads(aws)
+    settle_new_replica(aws)
+    settled(aws)
+
+    result, code = run(capsys, ARGS)
+
+    assert code == 0, result.get("msg")
+    assert [op for region, op in aws.writes() if region == HOME].count("UpdateTable") == 1
+
+
+def test_a_busy_table_is_asked_again_for_the_replica(aws, capsys):
+    settled(aws, replicas=())
+    aws.ddb(HOME).add_client_error("update_table", "ResourceInUseException", http_status_code=400)
+    create_replica(aws)
+    new_replica_reads(aws)
+    settle_new_replica(aws)
+    settled(aws)
+
+    result, code = run(capsys, ARGS)
+
+    assert code == 0, result.get("msg")
+
+
 def test_adds_a_replica_to_an_existing_table(aws, capsys):
     settled(aws, replicas=())
     create_replica(aws)
