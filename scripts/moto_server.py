@@ -54,6 +54,12 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   and creates again (a second NAT gateway on an address already associated fails), so a retry
   after a lost answer (scripts/lossy_proxy.py) would not behave as on AWS. Here a token seen before
   returns the first call's resource, or IdempotentParameterMismatch.
+- ELBv2 CreateTargetGroup: "This operation is idempotent, which means that it completes at most one
+  time. If you attempt to create multiple target groups with the same settings, each call succeeds"
+  (CreateTargetGroup, Elastic Load Balancing API Reference,
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html);
+  moto refuses any second call (DuplicateTargetGroupName). Here a target group of that name with the
+  same protocol, port, VPC and target type is returned; other settings are still refused.
 """
 
 import sys
@@ -322,6 +328,24 @@ def _get_certificate_response(self):
 
 AWSCertificateManagerBackend.import_certificate = _import_certificate
 AWSCertificateManagerResponse.get_certificate = _get_certificate_response
+
+_original_create_target_group = ELBv2Backend.create_target_group
+
+
+def _create_target_group(self, name, **kwargs):
+    for group in self.target_groups.values():
+        same = (group.protocol, str(group.port), group.vpc_id, group.target_type) == (
+            kwargs.get("protocol"),
+            str(kwargs.get("port")),
+            kwargs.get("vpc_id"),
+            kwargs.get("target_type") or "instance",
+        )
+        if group.name == name and same:
+            return group
+    return _original_create_target_group(self, name, **kwargs)
+
+
+ELBv2Backend.create_target_group = _create_target_group
 
 # EC2 client tokens: (account, region, action, token) -> (the other parameters, the first answer).
 _EC2_CLIENT_TOKENS = {}

@@ -422,3 +422,16 @@ def test_a_flow_log_client_token_seen_before_returns_the_first_flow_log(aws):
     first = ec2.create_flow_logs(**request)["FlowLogIds"]
     assert ec2.create_flow_logs(**request)["FlowLogIds"] == first
     assert len(ec2.describe_flow_logs()["FlowLogs"]) == 1
+
+
+def test_create_target_group_with_the_same_settings_returns_the_group(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16")["Vpc"]["VpcId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    request = dict(Name="fix-tg", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip")
+    first = elbv2.create_target_group(**request)["TargetGroups"][0]["TargetGroupArn"]
+    assert elbv2.create_target_group(**request)["TargetGroups"][0]["TargetGroupArn"] == first
+    assert len(elbv2.describe_target_groups()["TargetGroups"]) == 1
+    with pytest.raises(ClientError) as refused:
+        elbv2.create_target_group(**dict(request, Port=9090))
+    assert refused.value.response["Error"]["Code"] == "DuplicateTargetGroupName"
