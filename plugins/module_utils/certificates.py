@@ -47,6 +47,9 @@ The rules, and the AWS documentation each one follows:
   the reference identifier (e.g., *.example.com would match foo.example.com but not
   bar.foo.example.com or example.com)". A wildcard inside a label (f*.example.com) is matched by
   some clients only (a MAY in 6.4.3, refused by browsers): it never covers the name here.
+  RFC 9110 ("HTTP Semantics"), https://www.rfc-editor.org/rfc/rfc9110 section 4.3.4 (HTTPS
+  certificate verification): "A reference identity of type CN-ID MUST NOT be used by clients", so
+  a name covered by the common name only is a warning.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -265,7 +268,13 @@ def import_findings(certificate, key, chain=None, service_name=None, now=None):
     # The names: the service name must be covered, or clients refuse the load balancer.
     if service_name:
         kind, names = certificate_names(leaf)
-        if not any(name_matches(name, service_name) for name in names):
+        covered = any(name_matches(name, service_name) for name in names)
+        if covered and kind == "common name":
+            warnings.append("%s covers the service name %s by its common name only (it has no subjectAltName DNS "
+                            "name): an HTTPS client must not use the common name (RFC 9110 section 4.3.4) and "
+                            "browsers refuse it; have it reissued with %s as a subjectAltName"
+                            % (cert_name, service_name, service_name))
+        if not covered:
             problems.append("%s does not cover the service name %s (dr_service_name): its %s %s %s; a wildcard "
                             "covers exactly one left-most label (*.example.com covers api.example.com, not "
                             "a.b.example.com nor example.com)"

@@ -319,6 +319,23 @@ def test_name_matching(pattern, name, expected):
     assert name_matches(pattern, name) is expected
 
 
+@pytest.mark.parametrize("common_name", [SERVICE, "*.dr.example.com"])
+def test_a_name_covered_by_the_common_name_only_is_a_warning(common_name):
+    # RFC 9110 section 4.3.4: "A reference identity of type CN-ID MUST NOT be used by clients" (HTTPS).
+    private_key = key("p256", 4)
+    certificate = issue(private_key, common_name, sans=None)
+    assert findings(certificate, private_key) == (
+        [],
+        [
+            "%s covers the service name %s by its common name only (it has no subjectAltName DNS name): an HTTPS "
+            "client must not use the common name (RFC 9110 section 4.3.4) and browsers refuse it; have it "
+            "reissued with %s as a subjectAltName" % (CERT, SERVICE, SERVICE)
+        ],
+    )
+    # With the name in subjectAltName (the common name alike), no warning.
+    assert findings(issue(private_key, common_name, sans=[SERVICE]), private_key) == ([], [])
+
+
 def test_without_a_service_name_the_names_are_not_checked():
     private_key = key("p256", 4)
     certificate = issue(private_key, "other.example.org", sans=["other.example.org"])
