@@ -64,13 +64,20 @@ CASES = {
     "subnet outside its VPC": (
         subnet_outside_vpc,
         None,
-        "host us-east-2: subnet 10.9.11.0/24 is outside its VPC 10.0.0.0/16",
+        "host us-east-2: dr_private_subnet_cidrs[1] 10.9.11.0/24 is outside its VPC 10.0.0.0/16",
     ),
     "unknown region": (unknown_region, None, "host mars-north-1: 'mars-north-1' is not an AWS region"),
     "missing required tag": (
         None,
         {"dr_tags": {"Environment": "dev", "App": "finproc", "ManagedBy": "ansible"}},
         "required tag CostCenter is missing from dr_tags",
+    ),
+    # A tag value EC2, KMS, DynamoDB and S3 accept and CloudWatch Logs, IAM, ACM, ELBv2 and Lambda refuse
+    # (their models' TagValue pattern): without preflight the network role would fail at the flow-log group.
+    "tag value a service refuses": (
+        None,
+        {"dr_tags": {"Environment": "dev", "App": "finproc", "ManagedBy": "ansible", "CostCenter": "R&D"}},
+        "dr_tags: tag 'CostCenter' value 'R&D' has '&', which CloudWatch Logs, IAM, ACM, ELBv2 and Lambda refuse",
     ),
     # Hosts in inventory order (write_inventory sorts them: eu-west-1 comes first).
     "ambiguous secondary": (
@@ -135,7 +142,7 @@ def test_every_problem_is_reported_at_once(tmp_path, local_inventory, environmen
     assert "Preflight found 3 problem(s)" in output, output[-3000:]
     assert "more than one primary region: us-east-2, us-west-2" in output
     assert "host us-east-2: dr_vpc_cidr '10.0.0.300/16' is not a valid IPv4 CIDR" in output
-    assert "host us-west-2: subnet 10.7.1.0/24 is outside its VPC 10.1.0.0/16" in output
+    assert "host us-west-2: dr_public_subnet_cidrs[1] 10.7.1.0/24 is outside its VPC 10.1.0.0/16" in output
 
 
 def test_local_inventory_refuses_a_non_loopback_endpoint(tmp_path, local_inventory, environment_name, monkeypatch):
