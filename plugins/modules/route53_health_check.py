@@ -130,6 +130,7 @@ import uuid
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.resource import run_module
@@ -201,8 +202,20 @@ class HealthCheck(AWSResource):
                 (s["ResourceId"], dict((t["Key"], t.get("Value", "")) for t in s.get("Tags", [])))
                 for s in reply.get("ResourceTagSets", [])
             )
-            found.extend((c, tags.get(c["Id"], {})) for c in chunk if tags.get(c["Id"], {}).get("Name") == self.name)
+            for c in chunk:
+                held = tags.get(c["Id"], {})
+                # ... and a check with no Name tag that this module created for this name (its CallerReference
+                # says so): a run cut off between CreateHealthCheck and ChangeTagsForResource, or whose create's
+                # answers were all lost, left it untagged; it is adopted (and tagged), not made again.
+                if held.get("Name") == self.name or (
+                    "Name" not in held and c.get("CallerReference", "").startswith(self.reference_prefix())
+                ):
+                    found.append((c, held))
         return sorted(found, key=lambda pair: pair[0]["Id"])
+
+    def reference_prefix(self):
+        """The start of the CallerReference of every check this module creates for this name."""
+        return "%s-%s-" % (self.name[:30], client_token("route53 health check", self.name, length=16))
 
     def wanted_config(self):
         config = dict((field, self.params[option]) for option, field, default in IMMUTABLE)
@@ -248,8 +261,9 @@ class HealthCheck(AWSResource):
         # same CallerReference as a deleted health check, regardless of the settings, Route 53 returns a
         # HealthCheckAlreadyExists error" (CreateHealthCheck - Amazon Route 53,
         # https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHealthCheck.html), and a replacement
-        # or a stack made again would be refused.
-        reference = "%s-%s" % (self.name[:30], uuid.uuid4().hex)
+        # or a stack made again would be refused. Its prefix names the check (reference_prefix): an untagged
+        # check left by a cut-off run is found by it.
+        reference = self.reference_prefix() + uuid.uuid4().hex
         check = self.call(
             self.client.create_health_check,
             "CreateHealthCheck",

@@ -241,3 +241,45 @@ def test_bad_input_fails_before_any_aws_call(route53, monkeypatch, capsys, sent,
     assert code == 1
     assert message in result["msg"]
     assert sent == []
+
+
+def test_an_untagged_check_this_module_created_for_the_name_is_adopted_not_made_again(
+    route53, monkeypatch, capsys, sent
+):
+    """A run cut off between CreateHealthCheck and ChangeTagsForResource left the check untagged: its
+    CallerReference names it, so the next run tags it instead of creating a second check."""
+    references = []
+    listed(route53[1], [], {})
+    created(route53[1])
+    result, code = run(route53, monkeypatch, capsys)
+    assert code == 0, result
+    references.append(writes(sent)[0][1]["CallerReference"])
+    prefix = references[0][:-32]
+    assert len(references[0]) <= 128 and prefix.startswith(NAME + "-")
+
+    left = dict(check(OLD), CallerReference=prefix + "0" * 32)
+    stranger = dict(check(ROGUE), CallerReference="finproc-prod-us-east-2-" + "f" * 49)  # another name's
+    route53[1].add_response(
+        "list_health_checks",
+        {"HealthChecks": [left, stranger], "IsTruncated": False, "Marker": "", "MaxItems": "100"},
+        {},
+    )
+    untagged = [{"ResourceType": "healthcheck", "ResourceId": i} for i in (OLD, ROGUE)]  # no Tags at all
+    route53[1].add_response(
+        "list_tags_for_resources",
+        {"ResourceTagSets": untagged},
+        {"ResourceType": "healthcheck", "ResourceIds": [OLD, ROGUE]},
+    )
+    route53[1].add_response(
+        "change_tags_for_resource",
+        {},
+        {
+            "ResourceType": "healthcheck",
+            "ResourceId": OLD,
+            "AddTags": [{"Key": k, "Value": v} for k, v in sorted(ours().items())],
+        },
+    )
+    result, code = run(route53, monkeypatch, capsys)
+    assert code == 0, result
+    assert result["health_check"]["id"] == OLD
+    assert [op for op, _ in writes(sent)] == ["CreateHealthCheck", "ChangeTagsForResource", "ChangeTagsForResource"]
