@@ -165,7 +165,7 @@ class Dashboard(AWSResource):
     """The dashboard {name, arn, body} (its body parsed), with its tags when they are managed."""
 
     kind = "CloudWatch dashboard"
-    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,255}\Z")
     name_rule = "1 to 255 letters, digits, hyphens (-) and underscores (_)"
 
     def __init__(self, module):

@@ -440,7 +440,7 @@ class Function(AWSResource):
     """The function's configuration (GetFunction) and tags: {"config": ..., "tags": ...}."""
 
     kind = "Lambda function"
-    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
     name_rule = "1 to 64 letters, digits, hyphens (-) and underscores (_), not an ARN"
 
     def __init__(self, module):

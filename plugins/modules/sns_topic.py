@@ -287,7 +287,7 @@ def topic_result(state):
 
 class Topic(AWSResource):
     kind = "SNS topic"
-    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+    name_pattern = re.compile(r"^[A-Za-z0-9_-]{1,256}\Z")
     name_rule = "1 to 256 letters, digits, hyphens (-) and underscores (_)"
 
     def __init__(self, module):

@@ -261,3 +261,24 @@ def test_every_rule_and_coverage_entry_stands_on_the_installed_model():
 def test_the_rules_are_cached():
     assert rule("iam_role") is rule("iam_role")
     assert tag_rules("logs") is tag_rules("logs")
+
+
+# --- The modules' own name checks say what the rules say (one limit for one thing) ---------------
+
+
+@pytest.mark.parametrize(
+    "module, class_name, name",
+    [
+        ("sns_topic", "Topic", "sns_topic"),
+        ("lambda_function", "Function", "lambda_function"),
+        ("cloudwatch_dashboard", "Dashboard", "dashboard"),
+    ],
+)
+def test_a_modules_name_check_agrees_with_the_rule(module, class_name, name):
+    import importlib
+
+    resource = getattr(importlib.import_module("ansible_collections.finproc.dr.plugins.modules." + module), class_name)
+    limit = rule(name)
+    for value in ("a" * limit.max, "a" * (limit.max + 1), "", "a", "A-b_9", "a.b", "a b", "a/b", "abc\n", "é"):
+        accepted = bool(resource.name_pattern.match(value))
+        assert accepted is not limit.refuses(value), (module, value, accepted)
