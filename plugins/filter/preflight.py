@@ -439,9 +439,9 @@ def _check_settings(problems, settings):
     if not isinstance(addresses, list):
         problems.append("dr_alarm_email_addresses must be a list of e-mail addresses, got %r" % (addresses,))
     else:
-        for address in addresses:
+        for index, address in enumerate(addresses):
             if not isinstance(address, str) or not EMAIL_RE.match(address):
-                problems.append("dr_alarm_email_addresses: %r is not an e-mail address" % (address,))
+                problems.append("dr_alarm_email_addresses[%d] %r is not an e-mail address" % (index, address))
 
 
 # --- What the roles send to AWS: tags, names, descriptions, paths and numbers (aws_limits) ----------

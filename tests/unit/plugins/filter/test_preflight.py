@@ -466,16 +466,20 @@ def test_one_secondary_needs_no_failover_secondary_and_may_name_it():
             {"alarm_email_addresses": "oncall@example.com"},
             "dr_alarm_email_addresses must be a list of e-mail addresses, got 'oncall@example.com'",
         ),
-        ({"alarm_email_addresses": ["oncall"]}, "dr_alarm_email_addresses: 'oncall' is not an e-mail address"),
+        ({"alarm_email_addresses": ["oncall"]}, "dr_alarm_email_addresses[0] 'oncall' is not an e-mail address"),
         (
             {"alarm_email_addresses": ["on call@example.com"]},
-            "dr_alarm_email_addresses: 'on call@example.com' is not an e-mail address",
+            "dr_alarm_email_addresses[0] 'on call@example.com' is not an e-mail address",
         ),
         (
             {"alarm_email_addresses": ["oncall@localhost"]},
-            "dr_alarm_email_addresses: 'oncall@localhost' is not an e-mail address",
+            "dr_alarm_email_addresses[0] 'oncall@localhost' is not an e-mail address",
         ),
-        ({"alarm_email_addresses": [None]}, "dr_alarm_email_addresses: None is not an e-mail address"),
+        ({"alarm_email_addresses": [None]}, "dr_alarm_email_addresses[0] None is not an e-mail address"),
+        (
+            {"alarm_email_addresses": ["oncall@example.com", "dr team@example.com"]},
+            "dr_alarm_email_addresses[1] 'dr team@example.com' is not an e-mail address",
+        ),
     ],
 )
 def test_each_traffic_setting_problem_is_named(changes, expected):
