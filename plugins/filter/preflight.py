@@ -541,7 +541,8 @@ def _and(items):
 
 
 def _refused(limits, what):
-    """"CloudWatch Logs (TagValue, max 256) refuses it", or "EC2, KMS and S3 (tag value max 256) refuse it"."""
+    """Who refuses a value: 'CloudWatch Logs (TagValue, max 256) refuses it', or 'EC2, KMS and S3 (tag value
+    max 256) refuse it'."""
     if len(limits) == 1:
         return "%s refuses it" % limits[0].describe()
     return "%s (%s %s) refuse it" % (_and(limit.label for limit in limits), what, limits[0].terms(with_shape=False))
@@ -578,8 +579,9 @@ def _tags_problems(shown, tags, entries):
                 found.append("%s: tag %s %s %s; %s" % (shown, _shown(key_text), aspect, why,
                                                        _refused(limits, "tag " + aspect)))
             for bad, limits in characters.items():
-                found.append("%s: tag %s %s %s has %s, which %s refuse%s (tag %s pattern %s)"
-                             % (shown, _shown(key_text), aspect, _shown(text), _and(repr(char) for char in bad),
+                quoted = "" if aspect == "key" else " " + _shown(text)  # a key is quoted once
+                found.append("%s: tag %s %s%s has %s, which %s refuse%s (tag %s pattern %s)"
+                             % (shown, _shown(key_text), aspect, quoted, _and(repr(char) for char in bad),
                                 _and(limit.label for limit in limits), "s" if len(limits) == 1 else "", aspect,
                                 limits[0].pattern))
     # The count, with the tags the collection adds (aws: tags do not count, and are refused above).
@@ -589,14 +591,14 @@ def _tags_problems(shown, tags, entries):
         total = len(given | set(added))
         limit = aws_limits.tag_rules(service).count
         if total > limit.max:
-            labels, services = counts.setdefault((limit.max, total, len(set(added) - given)), ([], []))
+            labels, refusing = counts.setdefault((limit.max, total, len(set(added) - given)), ([], []))
             labels.append(label)
-            if limit.label not in services:
-                services.append(limit.label)
-    for (high, total, extra), (labels, services) in sorted(counts.items()):
+            if limit.label not in refusing:
+                refusing.append(limit.label)
+    for (high, total, extra), (labels, refusing) in sorted(counts.items()):
         found.append("%s: %d tags plus the %d the collection adds = %d on the %s; %s allow%s at most %d"
-                     % (shown, len(given), extra, total, _and(labels), _and(services),
-                        "s" if len(services) == 1 else "", high))
+                     % (shown, len(given), extra, total, _and(labels), _and(refusing),
+                        "s" if len(refusing) == 1 else "", high))
     return found
 
 

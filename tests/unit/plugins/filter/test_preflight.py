@@ -995,7 +995,7 @@ def user_tags(count, **extra):
         (
             user_tags(4, **{"Owner#": "ops"}),
             [
-                "dr_tags: tag 'Owner#' key 'Owner#' has '#', which CloudWatch Logs, IAM, ACM, ELBv2 and Lambda refuse "
+                "dr_tags: tag 'Owner#' key has '#', which CloudWatch Logs, IAM, ACM, ELBv2 and Lambda refuse "
                 "(tag key pattern ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+)$)"
             ],
         ),
