@@ -586,6 +586,20 @@ def _tags_problems(shown, tags, entries):
                                 limits[0].pattern))
     # The count, with the tags the collection adds (aws: tags do not count, and are refused above).
     given = set(str(key) for key in tags if not str(key).lower().startswith("aws:"))
+    # Keys that differ only in case, where a service refuses them (aws_limits.CASE_INSENSITIVE_TAG_KEYS).
+    for service in services:
+        if service not in aws_limits.CASE_INSENSITIVE_TAG_KEYS:
+            continue
+        labels = [label for label, other, _added in entries if other == service]
+        keys = given.union(*[added for _label, other, added in entries if other == service])
+        by_case = {}
+        for key in sorted(keys):
+            by_case.setdefault(key.lower(), []).append(key)
+        for same in by_case.values():
+            if len(same) > 1:
+                found.append("%s: tags %s differ only in case (with the tags the collection adds); %s refuses such "
+                             "keys on the %s" % (shown, _and(repr(key) for key in same),
+                                                 aws_limits.TAG_APIS[service].label, _and(labels)))
     counts = {}
     for label, service, added in entries:
         total = len(given | set(added))

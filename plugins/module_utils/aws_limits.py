@@ -388,6 +388,13 @@ TAG_APIS = {
     "iam": TagApi("iam", "IAM", "TagRole", "Tags[].Key", "Tags[].Value", "Tags"),
 }
 
+# Services that refuse two tag keys of a resource differing only in case (the models cannot say it):
+# "Although tag keys are case sensitive, IAM has additional validations for IAM resources to prevent
+# the application of tag keys that only differ in casing" ("What is Tag Editor?", Tagging AWS
+# Resources and Tag Editor, https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html,
+# which refers to "Tags for IAM resources", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html).
+CASE_INSENSITIVE_TAG_KEYS = ("iam",)
+
 TagRules = namedtuple("TagRules", ["key", "value", "count"])
 
 

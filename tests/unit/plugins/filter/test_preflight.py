@@ -1007,6 +1007,16 @@ def user_tags(count, **extra):
             ],
         ),
         (user_tags(4, **{"AWS:owner": "x"}), ["dr_tags: tag 'AWS:owner': the aws: prefix is reserved for AWS"]),
+        # IAM refuses keys that differ only in case, the collection's Name included; the others take them.
+        (
+            user_tags(4, name="x", Team="a", team="b"),
+            [
+                "dr_tags: tags 'Name' and 'name' differ only in case (with the tags the collection adds); IAM refuses "
+                "such keys on the flow-log role, replication role and monitor role",
+                "dr_tags: tags 'Team' and 'team' differ only in case (with the tags the collection adds); IAM refuses "
+                "such keys on the flow-log role, replication role and monitor role",
+            ],
+        ),
     ],
 )
 def test_each_tag_limit_of_every_service(tags, expected):
