@@ -100,7 +100,7 @@ elasticloadbalancing:ModifyTargetGroupAttributes events:DeleteRule events:Descri
 events:ListTargetsByRule events:PutRule events:PutTargets events:RemoveTargets iam:CreateRole iam:DeleteRole
 iam:DeleteRolePolicy iam:GetRole iam:GetRolePolicy iam:ListAccountAliases iam:ListAttachedRolePolicies
 iam:ListInstanceProfilesForRole iam:ListRolePolicies iam:PutRolePolicy kms:CreateAlias kms:CreateKey kms:DescribeKey
-kms:EnableKeyRotation kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListAliases kms:ListGrants kms:ListKeyPolicies
+kms:EnableKeyRotation kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListAliases
 kms:ListResourceTags kms:ScheduleKeyDeletion lambda:AddPermission lambda:CreateFunction lambda:DeleteFunction
 lambda:GetFunction lambda:GetPolicy lambda:ListTags lambda:RemovePermission logs:CreateLogGroup logs:DeleteLogGroup
 logs:DescribeLogGroups logs:ListTagsForResource logs:ListTagsLogGroup logs:PutRetentionPolicy
@@ -191,6 +191,11 @@ ROWS = [
     ),
     ("kms:EnableKeyRotation", KEY, KEY, OURS_TAG, OTHER_TAG, "our key (tagged at CreateKey), not another team's"),
     ("kms:PutKeyPolicy", KEY, KEY, OURS_TAG, OTHER_TAG, "our key's policy"),
+    # finproc.dr.kms_key, after a CreateKey whose answer was lost, lists the account's keys and reads
+    # their tags to find the one it made: another team's key refuses ListResourceTags (AccessDenied),
+    # which the module counts as "not ours".
+    ("kms:ListResourceTags", KEY, KEY, OURS_TAG, OTHER_TAG, "our key's tags; another team's refused"),
+    ("kms:ListKeys", "*", None, {}, {}, "no resource: list_awskeymanagementservice.html"),
     (
         "kms:CreateAlias",
         f"arn:aws:kms:us-east-2:{ACCOUNT}:alias/finproc-dev",
