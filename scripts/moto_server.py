@@ -60,6 +60,13 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html);
   moto refuses any second call (DuplicateTargetGroupName). Here a target group of that name with the
   same protocol, port, VPC and target type is returned; other settings are still refused.
+- Route53 CallerReference: "If you send a CreateHealthCheck request with the same CallerReference and
+  settings as a previous request [...] If the health check does exist, Route 53 returns the settings
+  for the existing health check"; with other settings, or the reference of a deleted health check,
+  HealthCheckAlreadyExists (CreateHealthCheck, https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHealthCheck.html);
+  CreateHostedZone answers HostedZoneAlreadyExists "when a hosted zone has already been created with
+  the specified CallerReference" (Route 53 API model). moto ignores the reference and creates again,
+  so a retried create after a lost answer made a second health check or zone.
 """
 
 import sys
@@ -75,6 +82,7 @@ from moto.elbv2.exceptions import ELBClientError
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.kms.models import KmsBackend
 from moto.route53.exceptions import ResourceRecordAlreadyExists
+from moto.route53.exceptions import Route53ClientError
 from moto.route53.models import Route53Backend
 from moto.server import main
 
@@ -346,6 +354,47 @@ def _create_target_group(self, name, **kwargs):
 
 
 ELBv2Backend.create_target_group = _create_target_group
+
+# Route53 caller references: (account, reference) -> the health check's settings, or None once deleted.
+_HEALTH_CHECK_REFERENCES = {}
+_original_create_health_check = Route53Backend.create_health_check
+_original_delete_health_check = Route53Backend.delete_health_check
+_original_create_hosted_zone = Route53Backend.create_hosted_zone
+
+
+def _create_health_check(self, caller_reference, health_check_args):
+    key = (self.account_id, caller_reference)
+    if key in _HEALTH_CHECK_REFERENCES:
+        for check in self.health_checks.values():
+            if check.caller_reference == caller_reference and _HEALTH_CHECK_REFERENCES[key] == health_check_args:
+                return check
+        raise Route53ClientError(
+            "HealthCheckAlreadyExists",
+            "A health check with the CallerReference %s exists or existed, with other settings" % caller_reference,
+        )
+    check = _original_create_health_check(self, caller_reference, health_check_args)
+    _HEALTH_CHECK_REFERENCES[key] = dict(health_check_args)
+    return check
+
+
+def _delete_health_check(self, health_check_id):
+    check = self.health_checks.get(health_check_id)
+    if check is not None:
+        _HEALTH_CHECK_REFERENCES[(self.account_id, check.caller_reference)] = None
+    return _original_delete_health_check(self, health_check_id)
+
+
+def _create_hosted_zone(self, name, private_zone, caller_reference=None, *args, **kwargs):
+    if caller_reference and any(z.caller_reference == caller_reference for z in self.zones.values()):
+        raise Route53ClientError(
+            "HostedZoneAlreadyExists", "A hosted zone was created with the CallerReference %s" % caller_reference
+        )
+    return _original_create_hosted_zone(self, name, private_zone, caller_reference, *args, **kwargs)
+
+
+Route53Backend.create_health_check = _create_health_check
+Route53Backend.delete_health_check = _delete_health_check
+Route53Backend.create_hosted_zone = _create_hosted_zone
 
 # EC2 client tokens: (account, region, action, token) -> (the other parameters, the first answer).
 _EC2_CLIENT_TOKENS = {}

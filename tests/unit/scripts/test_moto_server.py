@@ -435,3 +435,27 @@ def test_create_target_group_with_the_same_settings_returns_the_group(aws):
     with pytest.raises(ClientError) as refused:
         elbv2.create_target_group(**dict(request, Port=9090))
     assert refused.value.response["Error"]["Code"] == "DuplicateTargetGroupName"
+
+
+def test_a_health_check_caller_reference_returns_the_check_or_is_refused(aws):
+    route53 = boto3.client("route53", region_name="us-east-1")
+    config = {"Type": "HTTPS", "FullyQualifiedDomainName": "api.fix.example", "Port": 443, "RequestInterval": 30}
+    first = route53.create_health_check(CallerReference="ref-1", HealthCheckConfig=config)["HealthCheck"]["Id"]
+    again = route53.create_health_check(CallerReference="ref-1", HealthCheckConfig=config)["HealthCheck"]["Id"]
+    assert again == first and len(route53.list_health_checks()["HealthChecks"]) == 1
+    for other in (dict(config, Port=8443), config):
+        if other is config:
+            route53.delete_health_check(HealthCheckId=first)  # a deleted check's reference: refused too
+        with pytest.raises(ClientError) as refused:
+            route53.create_health_check(CallerReference="ref-1", HealthCheckConfig=other)
+        assert refused.value.response["Error"]["Code"] == "HealthCheckAlreadyExists"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_a_hosted_zone_caller_reference_used_before_is_refused(aws):
+    route53 = boto3.client("route53", region_name="us-east-1")
+    route53.create_hosted_zone(Name="fix.example", CallerReference="zone-1")
+    with pytest.raises(ClientError) as refused:
+        route53.create_hosted_zone(Name="fix.example", CallerReference="zone-1")
+    assert refused.value.response["Error"]["Code"] == "HostedZoneAlreadyExists"
+    assert len(route53.list_hosted_zones()["HostedZones"]) == 1
