@@ -167,80 +167,84 @@ def test_log_retentions_come_from_the_models_documentation():
 # --- Each rule: refused beyond its limit, accepted at it -----------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name, accepted, refused",
-    [
-        ("kms_alias", "alias/" + "a" * 250, "alias/" + "a" * 251),
-        ("kms_alias", "alias/finproc-dev", "alias/aws/finproc"),
-        ("kms_alias", "alias/finproc_dev:1", "alias/finproc dev"),
-        ("kms_description", "d" * 8192, "d" * 8193),
-        ("dynamodb_table", "t" * 255, "t" * 256),
-        ("dynamodb_table", "abc", "ab"),
-        ("dynamodb_table", "finproc-dev.tx_1", "finproc dev"),
-        ("s3_bucket", "b" * 63, "b" * 64),
-        ("s3_bucket", "abc", "ab"),
-        ("s3_bucket", "finproc-dev.1", "Finproc-dev"),
-        ("s3_bucket", "a.b", "a..b"),
-        ("s3_bucket", "finproc-dev", "finproc-dev-"),
-        ("s3_bucket", "x-s3alias-1", "finproc-s3alias"),
-        ("s3_bucket", "192.168.5.4a", "192.168.5.4"),
-        ("iam_role", "r" * 64, "r" * 65),
-        ("iam_role", "a+=,.@_-1", "a b"),
-        ("iam_role_description", "d" * 1000, "d" * 1001),
-        ("iam_role_description", "Zürich (EMEA)", "Tokyo \u6771\u4eac"),
-        ("iam_policy", "p" * 128, "p" * 129),
-        ("log_group", "/" + "g" * 511, "/" + "g" * 512),
-        ("log_group", "/finproc/dev/app#1", "/finproc/dev/app:1"),
-        ("lambda_function", "f" * 64, "f" * 65),
-        ("lambda_function", "finproc-dev_monitor", "finproc.dev"),
-        ("lambda_description", "d" * 256, "d" * 257),
-        ("events_rule", "e" * 64, "e" * 65),
-        ("events_rule", "a.b-c_d", "a/b"),
-        ("events_rule_description", "d" * 512, "d" * 513),
-        ("alarm", "a" * 255, "a" * 256),
-        ("alarm_description", "d" * 1024, "d" * 1025),
-        ("metric_namespace", "finproc/dev/dr", ":finproc"),
-        ("metric_namespace", "n" * 255, "n" * 256),
-        ("dashboard", "d" * 255, "d" * 256),
-        ("dashboard", "finproc-dev_1", "finproc.dev"),
-        ("sns_topic", "t" * 256, "t" * 257),
-        ("sns_topic", "finproc-dev_1", "finproc.dev"),
-        ("load_balancer", "l" * 32, "l" * 33),
-        ("load_balancer", "finproc-dev-alb", "internal-alb"),
-        ("load_balancer", "a-1", "-alb"),
-        ("target_group", "t" * 32, "t" * 33),
-        ("target_group", "finproc-dev-app", "finproc-dev-app-"),
-        ("security_group", "s" * 255, "s" * 256),
-        ("security_group", "finproc-dev-alb", "sg-alb"),
-        ("security_group", "a (b) #1 {c}", "caf\u00e9"),
-        ("security_group_description", "sg-" + "d" * 252, "d" * 256),
-        ("security_group_description", "finproc: HTTP & HTTPS", "finproc \u2014 HTTP"),
-        ("certificate_domain", "api.dr.example.com", "api..example.com"),
-        ("certificate_domain", "*.dr.example.com", "-api.example.com"),
-        ("hosted_zone_comment", "c" * 256, "c" * 257),
-        ("health_check_path", "/" + "h" * 254, "/" + "h" * 255),
-        ("target_group_health_check_path", "/" + "h" * 1023, "/" + "h" * 1024),
-    ],
-)
+# Each rule of RULES: a value accepted at its limit and one AWS refuses beyond it.
+NAME_CASES = [
+    ("kms_alias", "alias/" + "a" * 250, "alias/" + "a" * 251),
+    ("kms_alias", "alias/finproc-dev", "alias/aws/finproc"),
+    ("kms_alias", "alias/finproc_dev:1", "alias/finproc dev"),
+    ("kms_description", "d" * 8192, "d" * 8193),
+    ("dynamodb_table", "t" * 255, "t" * 256),
+    ("dynamodb_table", "abc", "ab"),
+    ("dynamodb_table", "finproc-dev.tx_1", "finproc dev"),
+    ("dynamodb_attribute", "k" * 255, "k" * 256),
+    ("dynamodb_attribute", "k", ""),
+    ("record_name", "api." + "a" * 1020, "api." + "a" * 1021),
+    ("s3_bucket", "b" * 63, "b" * 64),
+    ("s3_bucket", "abc", "ab"),
+    ("s3_bucket", "finproc-dev.1", "Finproc-dev"),
+    ("s3_bucket", "a.b", "a..b"),
+    ("s3_bucket", "finproc-dev", "finproc-dev-"),
+    ("s3_bucket", "x-s3alias-1", "finproc-s3alias"),
+    ("s3_bucket", "192.168.5.4a", "192.168.5.4"),
+    ("iam_role", "r" * 64, "r" * 65),
+    ("iam_role", "a+=,.@_-1", "a b"),
+    ("iam_role_description", "d" * 1000, "d" * 1001),
+    ("iam_role_description", "Zürich (EMEA)", "Tokyo \u6771\u4eac"),
+    ("iam_policy", "p" * 128, "p" * 129),
+    ("log_group", "/" + "g" * 511, "/" + "g" * 512),
+    ("log_group", "/finproc/dev/app#1", "/finproc/dev/app:1"),
+    ("lambda_function", "f" * 64, "f" * 65),
+    ("lambda_function", "finproc-dev_monitor", "finproc.dev"),
+    ("lambda_description", "d" * 256, "d" * 257),
+    ("events_rule", "e" * 64, "e" * 65),
+    ("events_rule", "a.b-c_d", "a/b"),
+    ("events_rule_description", "d" * 512, "d" * 513),
+    ("alarm", "a" * 255, "a" * 256),
+    ("alarm_description", "d" * 1024, "d" * 1025),
+    ("metric_namespace", "finproc/dev/dr", ":finproc"),
+    ("metric_namespace", "n" * 255, "n" * 256),
+    ("dashboard", "d" * 255, "d" * 256),
+    ("dashboard", "finproc-dev_1", "finproc.dev"),
+    ("sns_topic", "t" * 256, "t" * 257),
+    ("sns_topic", "finproc-dev_1", "finproc.dev"),
+    ("load_balancer", "l" * 32, "l" * 33),
+    ("load_balancer", "finproc-dev-alb", "internal-alb"),
+    ("load_balancer", "a-1", "-alb"),
+    ("target_group", "t" * 32, "t" * 33),
+    ("target_group", "finproc-dev-app", "finproc-dev-app-"),
+    ("security_group", "s" * 255, "s" * 256),
+    ("security_group", "finproc-dev-alb", "sg-alb"),
+    ("security_group", "a (b) #1 {c}", "caf\u00e9"),
+    ("security_group_description", "sg-" + "d" * 252, "d" * 256),
+    ("security_group_description", "finproc: HTTP & HTTPS", "finproc \u2014 HTTP"),
+    ("certificate_domain", "api.dr.example.com", "api..example.com"),
+    ("certificate_domain", "*.dr.example.com", "-api.example.com"),
+    ("hosted_zone_comment", "c" * 256, "c" * 257),
+    ("health_check_path", "/" + "h" * 254, "/" + "h" * 255),
+    ("target_group_health_check_path", "/" + "h" * 1023, "/" + "h" * 1024),
+]
+
+
+@pytest.mark.parametrize("name, accepted, refused", NAME_CASES)
 def test_each_name_rule_refuses_beyond_and_accepts_at_its_limit(name, accepted, refused):
     assert not rule(name).refuses(accepted), (name, accepted)
     assert rule(name).refuses(refused), (name, refused)
 
 
-@pytest.mark.parametrize(
-    "name, low, high",
-    [
-        ("target_group_port", 1, 65535),
-        ("target_group_health_check_interval", 5, 300),
-        ("target_group_health_check_timeout", 2, 120),
-        ("target_group_healthy_threshold", 2, 10),
-        ("target_group_unhealthy_threshold", 2, 10),
-        ("health_check_failure_threshold", 1, 10),
-        ("health_check_interval", 10, 30),
-        ("lambda_memory", 128, None),
-        ("lambda_timeout", 1, None),
-    ],
-)
+NUMBER_CASES = [
+    ("target_group_port", 1, 65535),
+    ("target_group_health_check_interval", 5, 300),
+    ("target_group_health_check_timeout", 2, 120),
+    ("target_group_healthy_threshold", 2, 10),
+    ("target_group_unhealthy_threshold", 2, 10),
+    ("health_check_failure_threshold", 1, 10),
+    ("health_check_interval", 10, 30),
+    ("lambda_memory", 128, None),
+    ("lambda_timeout", 1, None),
+]
+
+
+@pytest.mark.parametrize("name, low, high", NUMBER_CASES)
 def test_each_number_rule_is_the_models_range(name, low, high):
     limit = rule(name)
     assert limit.min == low and limit.source == "model"
@@ -248,6 +252,10 @@ def test_each_number_rule_is_the_models_range(name, low, high):
         assert limit.max == high
     assert not limit.number_problem(low) and limit.number_problem(low - 1)
     assert not limit.number_problem(limit.max) and limit.number_problem(limit.max + 1)
+
+
+def test_every_rule_has_its_cases():
+    assert {case[0] for case in NAME_CASES + NUMBER_CASES} == set(RULES)
 
 
 def test_every_rule_and_coverage_entry_stands_on_the_installed_model():
