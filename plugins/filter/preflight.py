@@ -428,7 +428,9 @@ def _check_settings(problems, settings):
     if policy not in TLS_POLICIES:
         problems.append("dr_tls_policy %r is not a TLS 1.3 load balancer policy at least as strict as %s; "
                         "use one of %s" % (policy, TLS_POLICIES[0], ", ".join(TLS_POLICIES)))
-    _int_in("dr_alb_idle_timeout_seconds", settings.get("alb_idle_timeout_seconds"), 1, 4000)
+    # ELBv2's idle_timeout.timeout_seconds: the range the model documents (aws_limits).
+    _int_in("dr_alb_idle_timeout_seconds", settings.get("alb_idle_timeout_seconds"),
+            *aws_limits.load_balancer_attribute_range("idle_timeout.timeout_seconds"))
     protection = settings.get("alb_deletion_protection")
     if not isinstance(protection, bool) and not (
             isinstance(protection, str) and protection.lower() in ("true", "false")):

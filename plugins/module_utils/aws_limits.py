@@ -477,6 +477,19 @@ def log_retention_days():
     return tuple(int(days) for days in re.findall(r"\d+", found.group(1)))
 
 
+@functools.lru_cache(maxsize=None)
+def load_balancer_attribute_range(attribute):
+    """(low, high) of a load balancer attribute, read from the model's documentation of
+    ModifyLoadBalancerAttributes' attribute keys ("idle_timeout.timeout_seconds - The idle timeout
+    value, in seconds. The valid range is 1-4000 seconds."): an attribute's value is a string (no
+    min or max in the model)."""
+    text = model_documentation("elbv2", "ModifyLoadBalancerAttributes", "Attributes[].Key")
+    found = re.search(r"%s - [^-]*?The valid range is (\d+)-(\d+)" % re.escape(attribute), text)
+    if not found:
+        raise ValueError("the ELBv2 model no longer documents the range of %s: %r" % (attribute, text[:200]))
+    return int(found.group(1)), int(found.group(2))
+
+
 # --- Coverage: every module parameter the roles send a tag, name or description through ----------
 
 # (module, parameter) -> a tag API (service of TAG_APIS, as "tags:<service>") or a rule of RULES.

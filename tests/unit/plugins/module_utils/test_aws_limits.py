@@ -157,6 +157,14 @@ def test_the_lambda_name_limit_is_the_one_the_model_documents():
     assert rule("lambda_function").max == 64
 
 
+def test_the_idle_timeout_range_comes_from_the_models_documentation():
+    assert aws_limits.load_balancer_attribute_range("idle_timeout.timeout_seconds") == (1, 4000)
+    # The attribute's value is a string in the model (LoadBalancerAttributeValue): no number range there.
+    assert member_shape("elbv2", "ModifyLoadBalancerAttributes", "Attributes[].Value").type_name == "string"
+    with pytest.raises(ValueError):
+        aws_limits.load_balancer_attribute_range("no_such.attribute")
+
+
 def test_log_retentions_come_from_the_models_documentation():
     days = log_retention_days()
     assert days[0] == 1 and days[-1] == 3653 and 30 in days and 400 in days
