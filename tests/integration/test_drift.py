@@ -383,8 +383,7 @@ def test_security_group_rule_added(stack):
     rogue = ("tcp", 22, 22, "10.0.0.0/8")
     assert rogue in stack["drifted"]["security_group"]
     diff = stack["check"].result(PRIMARY, SG_TASK)["diff"]
-    assert differing(diff) == {("ip_permissions",)}, differing(diff)
-    assert "10.0.0.0/8" in json.dumps(diff[0]["before"]["ip_permissions"] if isinstance(diff, list) else diff["before"])
+    assert differing(diff) == {("rules", "tcp 22 10.0.0.0/8")}, differing(diff)
     assert shown(stack["check"].output, "-", "10.0.0.0/8")
     assert rogue not in stack["repaired"]["security_group"]
     assert stack["repaired"]["security_group"] == stack["converged"]["security_group"]
@@ -449,6 +448,15 @@ def test_health_check_interval_changed(stack):
     assert diff == {"before": {"request_interval": 10}, "after": {"request_interval": 30}}, diff
     assert shown(stack["check"].output, "-", '"request_interval": 10')
     assert shown(stack["check"].output, "+", '"request_interval": 30')
+    # The monitor's references name the deleted check before and the operator's after, nothing else.
+    for host in REGIONS:
+        for task in MONITOR_TASKS:
+            found = stack["check"].result(host, task)["diff"]
+            found = found if isinstance(found, list) else [found]
+            before = json.dumps([d["before"] for d in found])
+            after = json.dumps([d["after"] for d in found])
+            assert old in before and old not in after and rogue in after, (host, task)
+            assert before.replace(old, rogue) == after, (host, task)
     assert repaired["interval"] == 30 and repaired["id"] not in (old, rogue)
     assert repaired["record"] == repaired["id"] and repaired["alarm"] == [repaired["id"]]
     route53 = boto3.client("route53", region_name=GLOBAL_REGION)
