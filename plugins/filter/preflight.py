@@ -520,12 +520,17 @@ NUMBERS = {
     "load_balancing_unhealthy_threshold": "target_group_unhealthy_threshold",
     "monitoring_function_timeout_seconds": "lambda_timeout",
     "monitoring_function_memory_mb": "lambda_memory",
+    # One of the retentions CloudWatch Logs accepts (aws_limits.log_retention_days).
+    "network_flow_logs_retention_days": "log_retention",
+    "monitoring_log_retention_days": "log_retention",
 }
 # A role setting that defaults to a shared one is checked as the shared one, under its dr_* name.
 SHARED = {
     "load_balancing_app_port": "app_port",
     "load_balancing_health_check_path": "health_check_path",
     "dns_failover_health_check_path": "health_check_path",
+    "network_flow_logs_retention_days": "log_retention_days",
+    "monitoring_log_retention_days": "log_retention_days",
 }
 
 
@@ -671,9 +676,15 @@ def _name_problems(variable, value, placeholder):
 
 
 def _number_problems(variable, value):
-    limit = aws_limits.rule(NUMBERS[variable])
     if isinstance(value, str) and re.match(r"^[0-9]+\Z", value.strip()):
         value = int(value.strip())
+    if NUMBERS[variable] == "log_retention":
+        retentions = aws_limits.log_retention_days()
+        if _is_int(value) and value in retentions:
+            return []
+        return ["%s %r is not a retention CloudWatch Logs accepts (%s)"
+                % (variable, value, ", ".join(map(str, retentions)))]
+    limit = aws_limits.rule(NUMBERS[variable])
     if _is_int(value) and not limit.number_problem(value):
         return []
     high = "" if limit.max is None else " to %d" % limit.max

@@ -1064,6 +1064,8 @@ NUMBERS = {
     "load_balancing_unhealthy_threshold": 3,
     "monitoring_function_timeout_seconds": 60,
     "monitoring_function_memory_mb": 256,
+    "network_flow_logs_retention_days": 30,
+    "monitoring_log_retention_days": 30,
 }
 ROLE_TAGS = (
     "encryption_tags",
@@ -1253,6 +1255,14 @@ def test_names_are_not_checked_against_a_prefix_that_is_already_a_problem():
             [
                 "load_balancing_unhealthy_threshold must be a whole number from 2 to 10 (ELBv2 "
                 "HealthCheckThresholdCount), got 1"
+            ],
+        ),
+        ({"network_flow_logs_retention_days": 3653, "monitoring_log_retention_days": "1"}, []),
+        (
+            {"network_flow_logs_retention_days": 3650},
+            [
+                "network_flow_logs_retention_days 3650 is not a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, "
+                "30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)"
             ],
         ),
         ({"monitoring_function_memory_mb": 128}, []),
