@@ -60,6 +60,11 @@ would call the real thing, and where moto departs from AWS, moto is mended, not 
   https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html);
   moto refuses any second call (DuplicateTargetGroupName). Here a target group of that name with the
   same protocol, port, VPC and target type is returned; other settings are still refused.
+  CreateLoadBalancer and CreateListener are idempotent likewise ("If you attempt to create multiple
+  load balancers with the same settings, each call succeeds", the same for listeners: API Reference,
+  CreateLoadBalancer and CreateListener); moto made a second load balancer of the same name and a
+  second listener on the same port. Here the same settings return the one there, other settings are
+  refused (DuplicateLoadBalancerName, DuplicateListener).
 - Route53 CallerReference: "If you send a CreateHealthCheck request with the same CallerReference and
   settings as a previous request [...] If the health check does exist, Route 53 returns the settings
   for the existing health check"; with other settings, or the reference of a deleted health check,
@@ -354,6 +359,41 @@ def _create_target_group(self, name, **kwargs):
 
 
 ELBv2Backend.create_target_group = _create_target_group
+
+_original_create_load_balancer = ELBv2Backend.create_load_balancer
+_original_create_listener = ELBv2Backend.create_listener
+
+
+def _create_load_balancer(self, name, security_groups, subnet_ids, subnet_mappings=None, *args, **kwargs):
+    wanted = sorted(list(subnet_ids or []) + [m["SubnetId"] for m in subnet_mappings or []])
+    for balancer in self.load_balancers.values():
+        if balancer.name != name:
+            continue
+        if sorted(s.id for s in balancer.subnets) == wanted and sorted(balancer.security_groups or []) == sorted(
+            security_groups or []
+        ):
+            return balancer
+        raise OperationNotPermittedOrDuplicate("DuplicateLoadBalancerName", "A load balancer with the name exists.")
+    return _original_create_load_balancer(self, name, security_groups, subnet_ids, subnet_mappings, *args, **kwargs)
+
+
+def _create_listener(self, load_balancer_arn, protocol, port, *args, **kwargs):
+    balancer = self.load_balancers.get(load_balancer_arn)
+    for listener in balancer.listeners.values() if balancer is not None else []:
+        if str(listener.port) == str(port):
+            if listener.protocol == (protocol or "").upper():
+                return listener
+            raise OperationNotPermittedOrDuplicate("DuplicateListener", "A listener with the port exists.")
+    return _original_create_listener(self, load_balancer_arn, protocol, port, *args, **kwargs)
+
+
+class OperationNotPermittedOrDuplicate(ELBClientError):
+    def __init__(self, code, msg):
+        super().__init__(code, msg)
+
+
+ELBv2Backend.create_load_balancer = _create_load_balancer
+ELBv2Backend.create_listener = _create_listener
 
 # Route53 caller references: (account, reference) -> the health check's settings, or None once deleted.
 _HEALTH_CHECK_REFERENCES = {}

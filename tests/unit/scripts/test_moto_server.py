@@ -459,3 +459,26 @@ def test_a_hosted_zone_caller_reference_used_before_is_refused(aws):
         route53.create_hosted_zone(Name="fix.example", CallerReference="zone-1")
     assert refused.value.response["Error"]["Code"] == "HostedZoneAlreadyExists"
     assert len(route53.list_hosted_zones()["HostedZones"]) == 1
+
+
+def test_create_load_balancer_and_listener_with_the_same_settings_return_the_one_there(aws):
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for cidr, az in (("10.5.0.0/24", "us-east-2a"), ("10.5.1.0/24", "us-east-2b"))
+    ]
+    group = ec2.create_security_group(GroupName="fix-lb", Description="fix", VpcId=vpc)["GroupId"]
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    request = dict(Name="fix-lb", Subnets=subnets, SecurityGroups=[group], Scheme="internet-facing")
+    first = elbv2.create_load_balancer(**request)["LoadBalancers"][0]["LoadBalancerArn"]
+    assert elbv2.create_load_balancer(**request)["LoadBalancers"][0]["LoadBalancerArn"] == first
+    assert len(elbv2.describe_load_balancers()["LoadBalancers"]) == 1
+    with pytest.raises(ClientError) as refused:
+        elbv2.create_load_balancer(**dict(request, Subnets=subnets[:1] + subnets[:1]))
+    assert refused.value.response["Error"]["Code"] == "DuplicateLoadBalancerName"
+    action = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+    listener = dict(LoadBalancerArn=first, Protocol="HTTP", Port=80, DefaultActions=action)
+    one = elbv2.create_listener(**listener)["Listeners"][0]["ListenerArn"]
+    assert elbv2.create_listener(**listener)["Listeners"][0]["ListenerArn"] == one
+    assert len(elbv2.describe_listeners(LoadBalancerArn=first)["Listeners"]) == 1
