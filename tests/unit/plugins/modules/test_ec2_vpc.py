@@ -51,7 +51,7 @@ def tag_list(tags):
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
-def vpc(state="available", **tags):
+def vpc(state="available", tags=None):
     return {
         "VpcId": VPC_ID,
         "CidrBlock": CIDR,
@@ -63,16 +63,16 @@ def vpc(state="available", **tags):
         "CidrBlockAssociationSet": [
             {"AssociationId": "vpc-cidr-assoc-0123", "CidrBlock": CIDR, "CidrBlockState": {"State": "associated"}}
         ],
-        "Tags": tag_list(tags or VPC_TAGS),
+        "Tags": tag_list(VPC_TAGS if tags is None else tags),
     }
 
 
-def gateway(attached=True, gateway_id=IGW_ID, **tags):
+def gateway(attached=True, gateway_id=IGW_ID, tags=None):
     return {
         "InternetGatewayId": gateway_id,
         "OwnerId": "123456789012",
         "Attachments": [{"VpcId": VPC_ID, "State": "available"}] if attached else [],
-        "Tags": tag_list(tags or IGW_TAGS),
+        "Tags": tag_list(IGW_TAGS if tags is None else tags),
     }
 
 
@@ -189,7 +189,7 @@ def test_tag_drift_is_written_back_and_named_in_the_diff(ec2, monkeypatch, capsy
     client, stub = ec2
     calls = record_requests(client)
     drifted = dict(VPC_TAGS, CostCenter="CC-0", Extra="x")
-    expect_read(stub, found=vpc(**drifted))
+    expect_read(stub, found=vpc(tags=drifted))
     stub.add_response("delete_tags", {}, {"Resources": [VPC_ID], "Tags": [{"Key": "Extra"}]})
     stub.add_response("create_tags", {}, {"Resources": [VPC_ID], "Tags": [{"Key": "CostCenter", "Value": "CC-1"}]})
     expect_read(stub, by_id=True)
@@ -203,7 +203,7 @@ def test_tag_drift_is_written_back_and_named_in_the_diff(ec2, monkeypatch, capsy
 def test_gateway_tag_drift_is_written_to_the_gateway(ec2, monkeypatch, capsys):
     client, stub = ec2
     calls = record_requests(client)
-    expect_read(stub, gateways=[gateway(**dict(IGW_TAGS, CostCenter="CC-0"))])
+    expect_read(stub, gateways=[gateway(tags=dict(IGW_TAGS, CostCenter="CC-0"))])
     stub.add_response("create_tags", {}, {"Resources": [IGW_ID], "Tags": [{"Key": "CostCenter", "Value": "CC-1"}]})
     expect_read(stub, by_id=True)
     result, code = run(ec2, monkeypatch, capsys, diff=True)
@@ -317,7 +317,7 @@ def test_create_vpc_whose_answer_is_lost_is_found_by_identity_and_not_sent_again
     expect_create_rest(stub)
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 0, result
-    assert [name for name, _ in calls].count("CreateVpc") == 1
+    assert [name for name, _params in calls].count("CreateVpc") == 1
     assert result["vpc"]["id"] == VPC_ID
 
 
@@ -435,5 +435,5 @@ def test_moto_create_converge_retag_and_delete(moto_ec2, monkeypatch, capsys):
         ]
         == []
     )
-    _, made = module_run({"vpc_id": vpc_id, "state": "absent"})
+    _result, made = module_run({"vpc_id": vpc_id, "state": "absent"})
     assert made == []

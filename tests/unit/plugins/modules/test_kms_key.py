@@ -348,7 +348,7 @@ def test_create_key_whose_answer_is_lost_is_found_by_its_tags_and_not_sent_again
     expect_after_create(stub)
     result, code = run(kms, monkeypatch, capsys)
     assert code == 0, result
-    assert [name for name, _ in calls].count("CreateKey") == 1
+    assert [name for name, _params in calls].count("CreateKey") == 1
     assert writes(calls) == ["CreateKey", "CreateAlias", "EnableKeyRotation"]
     assert result["key_arn"] == ARN
 
@@ -440,8 +440,8 @@ def test_moto_create_converge_drift_and_schedule_deletion(moto_kms, monkeypatch,
     gone, made = module_run({"alias": "finproc-dev", "pending_window": 7, "state": "absent"})
     assert made == ["ScheduleKeyDeletion"] and gone["key_state"] == "PendingDeletion"
     assert [a["AliasName"] for a in client.list_aliases(KeyId=key_id)["Aliases"]] == [ALIAS]
-    _, made = module_run({"alias": "finproc-dev", "state": "absent"})
+    _result, made = module_run({"alias": "finproc-dev", "state": "absent"})
     assert made == []
     back, made = module_run(ARGS)
     assert made[:2] == ["CancelKeyDeletion", "EnableKey"] and back["key_state"] == "Enabled"
-    assert len([k for k in client.list_keys()["Keys"]]) == 1
+    assert len(client.list_keys()["Keys"]) == 1
