@@ -116,6 +116,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.results import changes
 from ansible_collections.finproc.dr.plugins.module_utils.results import exit_result
 
@@ -200,19 +201,33 @@ class SecurityGroupRules(object):
         )
         return reply["SecurityGroups"][0]
 
-    def write(self, method, keys, rules):
-        """One call of `method` (e.g. revoke_security_group_ingress) with the rules of `keys`."""
+    def write(self, method, keys, rules, field=None):
+        """One call of `method` (e.g. revoke_security_group_ingress) with the rules of `keys`.
+
+        Authorize and revoke are not idempotent: their retry after a lost answer is refused
+        (InvalidPermission.Duplicate, InvalidPermission.NotFound: "Error codes for the Amazon EC2 API",
+        https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). They are sent once
+        (idempotency.create_once); after a lost answer, or that refusal, the group's `field` rules are read
+        and the call counts as done when the rules are (or are no longer) there.
+        """
         if not keys:
             return
         operation = "".join(part.capitalize() for part in method.split("_"))  # e.g. RevokeSecurityGroupIngress
-        aws_call(
-            self.module,
-            getattr(self.client, method),
-            operation,
-            "security group %s" % self.group_id,
-            GroupId=self.group_id,
-            IpPermissions=[permission(key, rules[key]) for key in sorted(keys, key=label)],
+        params = dict(
+            GroupId=self.group_id, IpPermissions=[permission(key, rules[key]) for key in sorted(keys, key=label)]
         )
+        what = "security group %s" % self.group_id
+        if field is None:
+            aws_call(self.module, getattr(self.client, method), operation, what, **params)
+            return
+        adding = method.startswith("authorize")
+
+        def done():
+            now = read_rules(self.describe().get(field))
+            return True if all((key in now) == adding for key in keys) else None
+
+        refused = "InvalidPermission.Duplicate" if adding else "InvalidPermission.NotFound"
+        create_once(self.module, self.client, method, params, done, lambda answer: True, what, exists_codes=[refused])
 
     def run(self):
         wanted = dict((option, wanted_rules(self.params[option])) for option, _f, _d, _p in DIRECTIONS)
@@ -232,14 +247,14 @@ class SecurityGroupRules(object):
             final = dict((key, value) for key, value in current.items() if key not in revoke)
             final.update(target)
             before[option], after[option] = view(current), view(final)
-            plans.append((direction, current, target, revoke, authorize, describe))
+            plans.append((direction, field, current, target, revoke, authorize, describe))
         changed = before != after
         if changed and not self.module.check_mode:
-            for direction, current, target, revoke, authorize, describe in plans:
+            for direction, field, current, target, revoke, authorize, describe in plans:
                 # The unwanted first: the group is never more open than both before and after.
                 suffix = direction.lower()
-                self.write("revoke_security_group_" + suffix, revoke, current)
-                self.write("authorize_security_group_" + suffix, authorize, target)
+                self.write("revoke_security_group_" + suffix, revoke, current, field)
+                self.write("authorize_security_group_" + suffix, authorize, target, field)
                 self.write("update_security_group_rule_descriptions_" + suffix, describe, target)
         shown = after if not self.module.check_mode else before
         exit_result(self.module, changed, **dict(changes(before, after), **shown))

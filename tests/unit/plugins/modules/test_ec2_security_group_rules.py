@@ -191,3 +191,35 @@ def test_bad_rules_fail_before_any_aws_call(ec2, monkeypatch, capsys, sent, rule
     assert code == 1
     assert message in result["msg"] and "rules[0]" in result["msg"]
     assert sent == []
+
+
+@pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("InvalidPermission.NotFound", 400)])
+def test_a_lost_revoke_answer_counts_as_done_when_the_rule_is_gone(ec2, monkeypatch, capsys, sent, code, status):
+    """The retry of a revoke carried out is refused (InvalidPermission.NotFound) and a 5xx may hide a revoke
+    carried out: the group is read, the rule is gone, the run goes on; ONE revoke."""
+    described(ec2[1], [APP_IN, ROGUE], [HTTPS_OUT])
+    ec2[1].add_client_error("revoke_security_group_ingress", code, http_status_code=status)
+    described(ec2[1], [APP_IN], [HTTPS_OUT])  # the look: gone
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert [op for op, _ in writes(sent)] == ["RevokeSecurityGroupIngress"]
+
+
+@pytest.mark.parametrize(("code", "status"), [("Unavailable", 503), ("InvalidPermission.Duplicate", 400)])
+def test_a_lost_authorize_answer_counts_as_done_when_the_rule_is_there(ec2, monkeypatch, capsys, sent, code, status):
+    described(ec2[1], [], [HTTPS_OUT])
+    ec2[1].add_client_error("authorize_security_group_ingress", code, http_status_code=status)
+    described(ec2[1], [APP_IN], [HTTPS_OUT])  # the look: there
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert [op for op, _ in writes(sent)] == ["AuthorizeSecurityGroupIngress"]
+
+
+def test_a_refused_authorize_whose_rule_is_not_there_fails(ec2, monkeypatch, capsys, sent):
+    described(ec2[1], [], [HTTPS_OUT])
+    ec2[1].add_client_error("authorize_security_group_ingress", "InvalidPermission.Duplicate", http_status_code=400)
+    for _look in range(5):  # at once, then after each settle pause
+        described(ec2[1], [], [HTTPS_OUT])
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 1
+    assert "AuthorizeSecurityGroupIngress failed for security group " + GROUP in result["msg"]
