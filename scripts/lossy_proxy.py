@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A reverse proxy in front of the emulators that loses the answers of a share of successful writes.
 
     python3 scripts/lossy_proxy.py --listen 127.0.0.1:5631 --default http://127.0.0.1:5630 \\
