@@ -68,7 +68,7 @@ def _rest_operations(service):
         for name in model.operation_names:
             http = model.operation_model(name).http
             uri = http.get("requestUri", "/")
-            path, _, query = uri.partition("?")
+            path, _mark, query = uri.partition("?")
             pattern, literal = "", 0
             for part in re.split(r"(\{[^}]+\})", path):
                 if part.startswith("{"):
@@ -246,7 +246,7 @@ def make_handler(routes, default, policy, log_path):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--listen", default="127.0.0.1:5631", help="host:port to listen on")
     parser.add_argument("--default", required=True, help="the upstream of every service not routed")
     parser.add_argument("--route", action="append", default=[], help="<signing name>=<upstream url>")

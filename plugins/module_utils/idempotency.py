@@ -257,6 +257,7 @@ def create_once(
     api = _api(client, operation)
     uncertain = False
     last = None
+
     def kind_of(error):
         if refused_codes and error_code(error) in refused_codes:
             return REFUSED

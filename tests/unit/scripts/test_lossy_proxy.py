@@ -140,7 +140,7 @@ def test_real_sdk_requests_are_classified(service, operation, params, expected):
 
 def test_the_first_of_each_write_per_region_is_lost_then_every_nth_alternating_modes():
     policy = proxy.Policy(every=3, seed=7)
-    decisions = [policy.decide("ec2", "us-east-2", "CreateSubnet") for _ in range(7)]
+    decisions = [policy.decide("ec2", "us-east-2", "CreateSubnet") for _count in range(7)]
     assert [d is not None for d in decisions] == [True, False, False, True, False, False, True]
     lost = [d for d in decisions if d]
     assert lost[0] != lost[1] and lost[0] == lost[2] and set(lost) == {"close", "500"}
@@ -204,7 +204,7 @@ def test_the_proxy_forwards_and_loses_answers_both_ways(tmp_path):
             config=Config(retries={"total_max_attempts": 1}),
         )
         errors = []
-        for _ in range(4):
+        for _request in range(4):
             try:
                 answer = client.create_subnet(VpcId="vpc-1", CidrBlock="10.0.0.0/24")
                 errors.append(answer["Subnet"]["SubnetId"])

@@ -386,7 +386,7 @@ def test_already_exists_and_not_found_fails(ec2):
 
 def test_attempts_are_bounded(ec2):
     client, stub = ec2
-    for _ in range(3):
+    for _attempt in range(3):
         stub.add_client_error("create_subnet", "InternalError", http_status_code=500)
     with pytest.raises(Failed) as failed:
         run(FakeModule(clients={"ec2": client}), client, attempts=3, sleep=lambda s: None)
@@ -394,7 +394,7 @@ def test_attempts_are_bounded(ec2):
 
 
 def test_the_single_attempt_client_is_made_once_per_service_and_region(ec2):
-    client, _ = ec2
+    client = ec2[0]
     module = FakeModule(clients={"ec2": client}, params={"aws_config": {"retries": {"mode": "adaptive"}}})
     first = idempotency.single_attempt_client(module, aws_client(module, "ec2"))
     assert idempotency.single_attempt_client(module, client) is first
@@ -417,7 +417,7 @@ def test_a_failed_error_the_caller_knows_is_raised_to_it(ec2):
 
 def test_a_service_busy_code_is_refused_and_the_back_off_is_capped(ec2):
     client, stub = ec2
-    for _ in range(3):
+    for _attempt in range(3):
         stub.add_client_error("create_subnet", "IncorrectState", http_status_code=400)
     stub.add_response("create_subnet", {"Subnet": SUBNET}, CREATE)
     slept = []

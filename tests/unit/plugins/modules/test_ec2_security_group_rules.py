@@ -202,7 +202,7 @@ def test_a_lost_revoke_answer_counts_as_done_when_the_rule_is_gone(ec2, monkeypa
     described(ec2[1], [APP_IN], [HTTPS_OUT])  # the look: gone
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 0, result
-    assert [op for op, _ in writes(sent)] == ["RevokeSecurityGroupIngress"]
+    assert [op for op, _params in writes(sent)] == ["RevokeSecurityGroupIngress"]
 
 
 @pytest.mark.parametrize(("code", "status"), [("Unavailable", 503), ("InvalidPermission.Duplicate", 400)])
@@ -212,7 +212,7 @@ def test_a_lost_authorize_answer_counts_as_done_when_the_rule_is_there(ec2, monk
     described(ec2[1], [APP_IN], [HTTPS_OUT])  # the look: there
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 0, result
-    assert [op for op, _ in writes(sent)] == ["AuthorizeSecurityGroupIngress"]
+    assert [op for op, _params in writes(sent)] == ["AuthorizeSecurityGroupIngress"]
 
 
 def test_a_refused_authorize_whose_rule_is_not_there_fails(ec2, monkeypatch, capsys, sent):

@@ -282,4 +282,8 @@ def test_an_untagged_check_this_module_created_for_the_name_is_adopted_not_made_
     result, code = run(route53, monkeypatch, capsys)
     assert code == 0, result
     assert result["health_check"]["id"] == OLD
-    assert [op for op, _ in writes(sent)] == ["CreateHealthCheck", "ChangeTagsForResource", "ChangeTagsForResource"]
+    assert [op for op, _params in writes(sent)] == [
+        "CreateHealthCheck",
+        "ChangeTagsForResource",
+        "ChangeTagsForResource",
+    ]
