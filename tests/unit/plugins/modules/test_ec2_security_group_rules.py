@@ -94,7 +94,7 @@ def test_a_rule_added_behind_our_back_is_revoked_alone(ec2, monkeypatch, capsys,
     result, code = run(ec2, monkeypatch, capsys, diff=True)
     assert code == 0, result
     assert result["changed"] is True
-    assert [op for op, _ in writes(sent)] == ["RevokeSecurityGroupIngress"]
+    assert [op for op, _params in writes(sent)] == ["RevokeSecurityGroupIngress"]
 
 
 def test_a_new_group_loses_its_default_egress_before_its_rules_are_authorized(ec2, monkeypatch, capsys, sent):
@@ -137,7 +137,7 @@ def test_a_new_group_loses_its_default_egress_before_its_rules_are_authorized(ec
     )
     result, code = run(ec2, monkeypatch, capsys, diff=True)
     assert code == 0, result
-    assert [op for op, _ in writes(sent)] == [
+    assert [op for op, _params in writes(sent)] == [
         "AuthorizeSecurityGroupIngress",
         "RevokeSecurityGroupEgress",
         "AuthorizeSecurityGroupEgress",
@@ -159,7 +159,7 @@ def test_a_description_changed_behind_our_back_is_set_back_in_place(ec2, monkeyp
         "before": {"rules_egress": {"tcp 443 0.0.0.0/0": "rogue"}},
         "after": {"rules_egress": {"tcp 443 0.0.0.0/0": "HTTPS out"}},
     }
-    assert [op for op, _ in writes(sent)] == ["UpdateSecurityGroupRuleDescriptionsEgress"]
+    assert [op for op, _params in writes(sent)] == ["UpdateSecurityGroupRuleDescriptionsEgress"]
 
 
 def test_without_purge_an_unlisted_rule_stays(ec2, monkeypatch, capsys, sent):

@@ -135,7 +135,7 @@ def test_a_check_of_another_name_is_not_ours(route53, monkeypatch, capsys, sent)
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"]["request_interval"] == 30
     assert result["health_check"]["tags"] == ours()
-    assert [op for op, _ in writes(sent)] == ["CreateHealthCheck", "ChangeTagsForResource"]
+    assert [op for op, _params in writes(sent)] == ["CreateHealthCheck", "ChangeTagsForResource"]
 
 
 def test_an_interval_changed_behind_our_back_is_named_in_check_mode_and_nothing_is_written(
@@ -166,7 +166,7 @@ def test_an_interval_changed_behind_our_back_is_repaired_by_a_new_check_and_the_
     assert result["health_check"]["health_check_config"]["request_interval"] == 30
     # Not deleted here: the failover record and the alarm still name it until they are pointed at NEW.
     assert result["replaced_ids"] == [ROGUE]
-    assert "DeleteHealthCheck" not in [op for op, _ in writes(sent)]
+    assert "DeleteHealthCheck" not in [op for op, _params in writes(sent)]
     assert writes(sent)[0][1]["CallerReference"].startswith(NAME)
 
 
@@ -192,7 +192,7 @@ def test_a_threshold_changed_behind_our_back_is_updated_in_place_at_the_version_
     assert code == 0, result
     assert result["changed"] is True and result["replacement"] is False
     assert result["diff"] == {"before": {"failure_threshold": 5}, "after": {"failure_threshold": 3}}
-    assert [op for op, _ in writes(sent)] == ["UpdateHealthCheck"]
+    assert [op for op, _params in writes(sent)] == ["UpdateHealthCheck"]
 
 
 def test_a_tag_changed_behind_our_back_is_named_and_set_back(route53, monkeypatch, capsys, sent):
@@ -205,7 +205,7 @@ def test_a_tag_changed_behind_our_back_is_named_and_set_back(route53, monkeypatc
     result, code = run(route53, monkeypatch, capsys, diff=True)
     assert code == 0, result
     assert result["diff"] == {"before": {"tags": ours(App="rogue")}, "after": {"tags": ours()}}
-    assert [op for op, _ in writes(sent)] == ["ChangeTagsForResource"]
+    assert [op for op, _params in writes(sent)] == ["ChangeTagsForResource"]
 
 
 def test_a_replacement_left_half_done_keeps_the_new_check_and_returns_the_old_one(route53, monkeypatch, capsys, sent):
