@@ -49,6 +49,8 @@ MUST_LOSE = {
     "CreateLoadBalancer",  # idempotent by name and settings (ELBv2 CreateLoadBalancer)
     "CreateListener",  # idempotent likewise
     "CreateBucket",  # amazon.aws.s3_bucket takes BucketAlreadyOwnedByYou as there
+    "AuthorizeSecurityGroupIngress",  # finproc.dr.ec2_security_group_rules (create_once, the group's rules read)
+    "RevokeSecurityGroupEgress",
 }
 
 # Writes of amazon.aws modules that FAIL when botocore retries them after a lost answer (AWS refuses the
@@ -61,12 +63,8 @@ SKIPPED = {
     "DisassociateRouteTable": "amazon.aws.ec2_vpc_route_table: InvalidAssociationID.NotFound",
     # ec2_vpc_route_table finds its tables by tags: a retried CreateRouteTable makes a second table
     "CreateRouteTable": "amazon.aws.ec2_vpc_route_table: no token, a retry makes a second route table",
-    # ec2_security_group: the retry is refused as a duplicate, or the rule is gone
+    # ec2_security_group: the retry is refused, the group's name being taken by the first call's group
     "CreateSecurityGroup": "amazon.aws.ec2_security_group: InvalidGroup.Duplicate",
-    "AuthorizeSecurityGroupIngress": "amazon.aws.ec2_security_group: InvalidPermission.Duplicate",
-    "AuthorizeSecurityGroupEgress": "amazon.aws.ec2_security_group: InvalidPermission.Duplicate",
-    "RevokeSecurityGroupIngress": "amazon.aws.ec2_security_group: the rule is gone",
-    "RevokeSecurityGroupEgress": "amazon.aws.ec2_security_group: the rule is gone",
     # ec2_vpc_endpoint: the retry is refused (RouteAlreadyExists: the first call's endpoint holds the routes);
     # its client_token option fails every creation in amazon.aws 10.1.2 (KeyError 'creation_timestamp')
     "CreateVpcEndpoint": "amazon.aws.ec2_vpc_endpoint: RouteAlreadyExists",
