@@ -198,6 +198,8 @@ nat_gateways:
         Name: finproc-dev-nat-us-east-2a
 """
 
+import uuid
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -306,14 +308,14 @@ def free_address(module, client, tags, taken):
 
 
 def allocate(module, client, subnet_id, tags, taken):
-    """The allocation ID of the gateway's Elastic IP: a free one with its tags, else a new one.
+    """(allocation ID, reused) of the gateway's Elastic IP: a free one with its tags (reused), else a new one.
 
     AllocateAddress takes no client token: it goes through create_once (sent once; after a lost answer
     the free address with these tags is adopted instead of a second one allocated).
     """
     found = free_address(module, client, tags, taken)
     if found:
-        return found
+        return found, True
     return create_once(
         module,
         client,
@@ -322,7 +324,7 @@ def allocate(module, client, subnet_id, tags, taken):
         lambda: free_address(module, client, tags, taken),
         lambda answer: answer["AllocationId"],
         "the NAT gateway of %s" % subnet_id,
-    )
+    ), False
 
 
 def create_gateway(module, client, subnet_id, tags, taken=()):
@@ -331,16 +333,22 @@ def create_gateway(module, client, subnet_id, tags, taken=()):
     CreateNatGateway's ClientToken comes from the VPC, the subnet and the address: a retry after a lost
     answer returns the same gateway ("Ensuring idempotency in Amazon EC2 API requests",
     https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html), and a rebuilt stack (new
-    VPC, subnet and address IDs) never sends the token of a deleted gateway.
+    VPC, subnet and address IDs) never sends the token of a deleted gateway. A reused free address may
+    have been a deleted gateway's (a gateway deleted behind our back leaves its address): its token
+    also takes a value of this run, or EC2 could answer with the deleted gateway. The token only has to
+    hold for the retries of this call: a later run finds the gateway by its subnet before any create.
     """
     vpc_id = module.params["vpc_id"]
-    allocation = allocate(module, client, subnet_id, tags, taken)
+    allocation, reused = allocate(module, client, subnet_id, tags, taken)
+    token = client_token(
+        "CreateNatGateway", vpc_id, subnet_id, allocation, *(["reused", uuid.uuid4().hex] if reused else [])
+    )
     try:
         gateway = client.create_nat_gateway(
             aws_retry=True,
             SubnetId=subnet_id,
             AllocationId=allocation,
-            ClientToken=client_token("CreateNatGateway", vpc_id, subnet_id, allocation),
+            ClientToken=token,
             **tag_specifications("natgateway", tags),
         )["NatGateway"]
     except AWS_ERRORS as e:

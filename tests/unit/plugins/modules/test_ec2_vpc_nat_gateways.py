@@ -10,6 +10,7 @@ import hashlib
 
 import boto3
 import pytest
+from botocore.stub import ANY
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_nat_gateways
 from aws_stub import record_requests, run_module
 
@@ -187,13 +188,13 @@ def test_a_missing_gateway_is_created_with_a_tagged_elastic_ip(ec2, sent, monkey
     assert result["diff"]["after"][SUBNET_B] == {"nat_gateway_id": GW_B, "tags": TAGS_B, "address_tags": TAGS_B}
 
 
-def created_b(stub):
+def created_b(stub, client_token=None):
     """CreateNatGateway of subnet B on ALLOC_B, and the final read."""
     pending_b = gateway(GW_B, SUBNET_B, ALLOC_B, TAGS_B, state="pending", created=2)
     request = {
         "SubnetId": SUBNET_B,
         "AllocationId": ALLOC_B,
-        "ClientToken": token(SUBNET_B, ALLOC_B),
+        "ClientToken": client_token or token(SUBNET_B, ALLOC_B),
         "TagSpecifications": [{"ResourceType": "natgateway", "Tags": tag_list(TAGS_B)}],
     }
     stub.add_response("create_nat_gateway", {"NatGateway": pending_b}, request)
@@ -206,11 +207,14 @@ def test_a_free_elastic_ip_with_the_tags_is_used_not_a_second_one_allocated(ec2,
     describe(stub, [GATEWAY_A], [(ALLOC_A, TAGS_A)])
     associated = dict(address("eipalloc-0000000000000in00", TAGS_B), AssociationId="eipassoc-1")
     stub.add_response("describe_addresses", {"Addresses": [associated, address(ALLOC_B, TAGS_B)]}, free_lookup(TAGS_B))
-    created_b(stub)
+    created_b(stub, client_token=ANY)
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 0, result
     assert "AllocateAddress" not in operations(sent)
     assert result["nat_gateways"][1]["nat_gateway_addresses"][0]["allocation_id"] == ALLOC_B
+    # The reused address may have been a deleted gateway's: not that gateway's token (EC2 would answer with it).
+    sent_token = [params for op, params in sent if op == "CreateNatGateway"][0]["ClientToken"]
+    assert sent_token != token(SUBNET_B, ALLOC_B) and len(sent_token) == 64
 
 
 @pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("Unavailable", 503)])
