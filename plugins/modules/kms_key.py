@@ -458,7 +458,11 @@ class Key(AWSResource):
     def apply(self, state, writes):
         key = self.key_id
         if writes.get("cancel_deletion"):
-            self.call(self.client.cancel_key_deletion, "CancelKeyDeletion", KeyId=key)
+            # Sent again after a lost answer (AWSRetry), a key no longer pending deletion answers
+            # KMSInvalidStateException: the first call cancelled it.
+            self.call(
+                self.client.cancel_key_deletion, "CancelKeyDeletion", ignore=("KMSInvalidStateException",), KeyId=key
+            )
         if writes.get("enable"):
             self.call(self.client.enable_key, "EnableKey", KeyId=key)
         if "description" in writes:

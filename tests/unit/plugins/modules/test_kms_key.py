@@ -324,6 +324,21 @@ def test_present_brings_back_a_key_pending_deletion_enabled_and_rotating(kms, mo
     assert result["diff"]["after"]["key_state"] == "Enabled"
 
 
+def test_a_cancel_sent_again_after_a_lost_answer_counts_as_cancelled(kms, monkeypatch, capsys):
+    client, stub = kms
+    calls = record_requests(client)
+    expect_read(stub, by=ALIAS, key=metadata(state="PendingDeletion"), rotation=None)
+    stub.add_client_error(
+        "cancel_key_deletion", service_error_code="KMSInvalidStateException", expected_params={"KeyId": KEY_ID}
+    )
+    stub.add_response("enable_key", {}, {"KeyId": KEY_ID})
+    stub.add_response("enable_key_rotation", {}, {"KeyId": KEY_ID})
+    expect_read(stub)
+    result, code = run(kms, monkeypatch, capsys)
+    assert code == 0, result
+    assert writes(calls) == ["CancelKeyDeletion", "EnableKey", "EnableKeyRotation"]
+
+
 def test_create_key_whose_answer_is_lost_is_found_by_its_tags_and_not_sent_again(kms, monkeypatch, capsys):
     """CreateKey takes no client token: after a 500, the key the lost call made (tagged in the request,
     no alias yet) is found by its identity tags and gets the alias; a key of another team (its tags
