@@ -395,32 +395,37 @@ class OperationNotPermittedOrDuplicate(ELBClientError):
 ELBv2Backend.create_load_balancer = _create_load_balancer
 ELBv2Backend.create_listener = _create_listener
 
-# Route53 caller references: (account, reference) -> the health check's settings, or None once deleted.
-_HEALTH_CHECK_REFERENCES = {}
+
+def _references(backend):
+    """The backend's caller references: reference -> the health check's settings, or None once deleted
+    (kept on the backend, so that a reset of moto's state forgets them too)."""
+    return backend.__dict__.setdefault("_finproc_health_check_references", {})
+
+
 _original_create_health_check = Route53Backend.create_health_check
 _original_delete_health_check = Route53Backend.delete_health_check
 _original_create_hosted_zone = Route53Backend.create_hosted_zone
 
 
 def _create_health_check(self, caller_reference, health_check_args):
-    key = (self.account_id, caller_reference)
-    if key in _HEALTH_CHECK_REFERENCES:
+    references = _references(self)
+    if caller_reference in references:
         for check in self.health_checks.values():
-            if check.caller_reference == caller_reference and _HEALTH_CHECK_REFERENCES[key] == health_check_args:
+            if check.caller_reference == caller_reference and references[caller_reference] == health_check_args:
                 return check
         raise Route53ClientError(
             "HealthCheckAlreadyExists",
             "A health check with the CallerReference %s exists or existed, with other settings" % caller_reference,
         )
     check = _original_create_health_check(self, caller_reference, health_check_args)
-    _HEALTH_CHECK_REFERENCES[key] = dict(health_check_args)
+    _references(self)[caller_reference] = dict(health_check_args)
     return check
 
 
 def _delete_health_check(self, health_check_id):
     check = self.health_checks.get(health_check_id)
     if check is not None:
-        _HEALTH_CHECK_REFERENCES[(self.account_id, check.caller_reference)] = None
+        _references(self)[check.caller_reference] = None
     return _original_delete_health_check(self, health_check_id)
 
 
@@ -436,8 +441,8 @@ Route53Backend.create_health_check = _create_health_check
 Route53Backend.delete_health_check = _delete_health_check
 Route53Backend.create_hosted_zone = _create_hosted_zone
 
-# EC2 client tokens: (account, region, action, token) -> (the other parameters, the first answer).
-_EC2_CLIENT_TOKENS = {}
+# EC2 client tokens, on the region's EC2 backend (reset with it): (action, token) -> (the other
+# parameters, the first answer).
 
 
 def _honour_client_token(name):
@@ -448,8 +453,9 @@ def _honour_client_token(name):
         if not token:
             return original(self)
         params = {k: v for k, v in self.querystring.items() if k not in ("ClientToken", "Action", "Version")}
-        key = (self.current_account, self.region, name, token)
-        seen = _EC2_CLIENT_TOKENS.get(key)
+        tokens = self.ec2_backend.__dict__.setdefault("_finproc_client_tokens", {})
+        key = (name, token)
+        seen = tokens.get(key)
         if seen is not None:
             if seen[0] != params:
                 raise EC2ClientError(
@@ -458,7 +464,7 @@ def _honour_client_token(name):
                 )
             return seen[1]
         answer = original(self)
-        _EC2_CLIENT_TOKENS[key] = (params, answer)
+        tokens[key] = (params, answer)
         return answer
 
     method.__name__ = name
