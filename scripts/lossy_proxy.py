@@ -119,9 +119,9 @@ def classify(method, path, headers, body):
         action = (form.get("Action") or [None])[0]
     if action:
         return service, region, action, not action.startswith(READ_PREFIXES)
-    if method in ("GET", "HEAD", "OPTIONS"):
-        return service, region, rest_action(service, method, split.path, query), False
-    return service, region, rest_action(service, method, split.path, query), True
+    action = rest_action(service, method, split.path, query)
+    # REST: by method, but a read sent as POST (Route 53 ListTagsForResources) is named a read by the model.
+    return service, region, action, method not in ("GET", "HEAD", "OPTIONS") and not action.startswith(READ_PREFIXES)
 
 
 def error_answer(headers, action):

@@ -110,6 +110,12 @@ def decoded(headers):
         ("route53", "get_health_check", {"HealthCheckId": "h"}, ("route53", "GetHealthCheck", False)),
         (
             "route53",
+            "list_tags_for_resources",
+            {"ResourceType": "healthcheck", "ResourceIds": ["h"]},
+            ("route53", "ListTagsForResources", False),  # a POST that reads
+        ),
+        (
+            "route53",
             "change_tags_for_resource",
             {"ResourceType": "healthcheck", "ResourceId": "h", "AddTags": [{"Key": "k", "Value": "v"}]},
             ("route53", "ChangeTagsForResource", True),
