@@ -21,6 +21,9 @@ description:
     and after an unknown outcome finds the key it made by its identity tags (I(identity_tags), read
     with ListKeys and ListResourceTags, only then) before any new attempt; the alias is then created
     for that key.
+  - When no key has the alias, a key that carries the identity tags (left without its alias by a run
+    cut off between CreateKey and CreateAlias) is looked for the same way and gets the alias, instead
+    of a second key being made; check mode reports the missing alias.
   - A key scheduled for deletion that the alias still names is brought back (CancelKeyDeletion,
     then enabled) by I(state=present).
 author:
@@ -69,8 +72,8 @@ options:
   identity_tags:
     description:
       - The keys of I(tags) whose values identify the key before its alias exists; after a CreateKey
-        whose outcome is unknown, a key that carries all of them (and is not pending deletion) is the
-        one that call made. A key that is not in I(tags) is ignored.
+        whose outcome is unknown, or when no key has the alias, a key that carries all of them (and is
+        not pending deletion) is the one an earlier call made. A key that is not in I(tags) is ignored.
       - With none of them in I(tags), a key made by a CreateKey whose answer was lost cannot be found, and
         the module then fails rather than create another.
     type: list
@@ -270,6 +273,12 @@ class Key(AWSResource):
 
     def read(self):
         metadata = self.describe(self.key_id or self.alias)
+        if metadata is None and self.key_id is None and self.identity_tags():
+            # No key has the alias: a run cut off between CreateKey and CreateAlias (or whose CreateAlias
+            # answer was lost and never sent again) left the key it made without the alias. Found by its
+            # identity tags, it gets the alias instead of a second key being made (ListKeys and
+            # ListResourceTags once, only while the alias is missing).
+            metadata = self.find_created()
         if metadata is None:
             return None
         self.key_id = metadata["KeyId"]
@@ -343,6 +352,7 @@ class Key(AWSResource):
             "key_usage": metadata.get("KeyUsage"),
             "policy": state["policy"],
             "tags": state["tags"],
+            "alias": self.alias if self.alias in state["aliases"] else None,
         }
 
     def wanted_policy(self):
@@ -358,6 +368,7 @@ class Key(AWSResource):
             "key_usage": self.params["key_usage"],
             "policy": self.wanted_policy(),
             "tags": plan_tags({}, self.params["tags"]).after,
+            "alias": self.alias,
         }
 
     def plan(self, state):
@@ -405,6 +416,9 @@ class Key(AWSResource):
         if tags.changed:
             writes["tags"] = tags
             after["tags"] = tags.after
+        if before["alias"] is None:
+            writes["alias"] = True
+            after["alias"] = self.alias
         return writes, after
 
     # -- writes ----------------------------------------------------------------------------------
@@ -482,6 +496,8 @@ class Key(AWSResource):
             apply_tags(self.module, self.client, "kms", key, writes["tags"], what=self.label())
         if writes.get("disable"):
             self.call(self.client.disable_key, "DisableKey", KeyId=key)
+        if writes.get("alias"):
+            self.create_alias(state["metadata"])
 
     def absent(self):
         state = self.read()

@@ -109,6 +109,11 @@ def expect_read(stub, key=None, by=KEY_ID, rotation=True, policy=None, tags=None
     )
 
 
+def expect_no_key_without_alias(stub):
+    """No key has the alias: the account's keys are listed for one with our identity tags (none here)."""
+    stub.add_response("list_keys", {"Keys": [], "Truncated": False}, {})
+
+
 def run(kms, monkeypatch, capsys, args=None, **kw):
     monkeypatch.setattr("time.sleep", lambda seconds: None)
     return run_module(kms_key.main, ARGS if args is None else args, kms[0], monkeypatch, capsys, **kw)
@@ -148,6 +153,7 @@ def test_creates_the_key_tagged_then_its_alias_and_rotation(kms, monkeypatch, ca
     client, stub = kms
     calls = record_requests(client)
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
+    expect_no_key_without_alias(stub)
     stub.add_response("create_key", {"KeyMetadata": metadata()}, CREATE_KEY)
     expect_after_create(stub)
     result, code = run(kms, monkeypatch, capsys, diff=True)
@@ -180,6 +186,7 @@ def test_check_mode_on_no_key_writes_nothing_and_returns_no_arn(kms, monkeypatch
     client, stub = kms
     calls = record_requests(client)
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
+    expect_no_key_without_alias(stub)
     result, code = run(kms, monkeypatch, capsys, check_mode=True, diff=True)
     assert code == 0, result
     assert result["changed"] is True
@@ -292,6 +299,7 @@ def test_absent_on_a_key_pending_deletion_or_no_key_changes_nothing(kms, monkeyp
     result, code = run(kms, monkeypatch, capsys, args={"alias": "finproc-dev", "state": "absent"})
     assert code == 0, result
     assert result["changed"] is False
+    # Without tags (destroy passes none) no key is looked for by its tags.
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
     result, code = run(kms, monkeypatch, capsys, args={"alias": "finproc-dev", "state": "absent"})
     assert code == 0, result
@@ -346,6 +354,7 @@ def test_create_key_whose_answer_is_lost_is_found_by_its_tags_and_not_sent_again
     client, stub = kms
     calls = record_requests(client)
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
+    expect_no_key_without_alias(stub)
     stub.add_client_error(
         "create_key", service_error_code="InternalError", http_status_code=500, expected_params=CREATE_KEY
     )
@@ -385,6 +394,7 @@ def test_a_lost_create_key_without_identity_tags_fails_rather_than_create_again(
 def test_an_alias_sent_again_after_a_lost_answer_names_our_key(kms, monkeypatch, capsys):
     client, stub = kms
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
+    expect_no_key_without_alias(stub)
     stub.add_response("create_key", {"KeyMetadata": metadata()}, CREATE_KEY)
     stub.add_client_error("create_alias", service_error_code="AlreadyExistsException", expected_params=CREATE_ALIAS)
     stub.add_response("describe_key", {"KeyMetadata": metadata()}, {"KeyId": ALIAS})
@@ -460,3 +470,42 @@ def test_moto_create_converge_drift_and_schedule_deletion(moto_kms, monkeypatch,
     back, made = module_run(ARGS)
     assert made[:2] == ["CancelKeyDeletion", "EnableKey"] and back["key_state"] == "Enabled"
     assert len(client.list_keys()["Keys"]) == 1
+
+
+def expect_key_without_alias(stub):
+    """No key has the alias; ListKeys finds ours by its identity tags, then it is read: no alias."""
+    stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
+    stub.add_response("list_keys", {"Keys": [{"KeyId": KEY_ID, "KeyArn": ARN}], "Truncated": False}, {})
+    stub.add_response("list_resource_tags", {"Tags": kms_tags(TAGS), "Truncated": False}, {"KeyId": KEY_ID})
+    stub.add_response("describe_key", {"KeyMetadata": metadata()}, {"KeyId": KEY_ID})
+    stub.add_response("get_key_rotation_status", {"KeyRotationEnabled": True}, {"KeyId": KEY_ID})
+    stub.add_response("get_key_policy", {"Policy": json.dumps(POLICY)}, {"KeyId": KEY_ID, "PolicyName": "default"})
+    stub.add_response("list_resource_tags", {"Tags": kms_tags(TAGS), "Truncated": False}, {"KeyId": KEY_ID})
+    stub.add_response("list_aliases", {"Aliases": []}, {"KeyId": KEY_ID})
+
+
+def test_a_key_a_cut_off_run_left_without_its_alias_is_shown_as_missing_the_alias(kms, monkeypatch, capsys):
+    """A run cut off between CreateKey and CreateAlias left our tagged key without the alias: check mode
+    says exactly that (the alias is missing), not that a key would be created."""
+    client, stub = kms
+    calls = record_requests(client)
+    expect_key_without_alias(stub)
+    result, code = run(kms, monkeypatch, capsys, check_mode=True, diff=True)
+    assert code == 0, result
+    assert result["changed"] is True
+    assert writes(calls) == []
+    assert result["diff"] == {"before": {"alias": None}, "after": {"alias": ALIAS}}
+    assert result["key_arn"] == ARN
+
+
+def test_a_key_a_cut_off_run_left_without_its_alias_gets_the_alias_not_a_twin(kms, monkeypatch, capsys):
+    client, stub = kms
+    calls = record_requests(client)
+    expect_key_without_alias(stub)
+    stub.add_response("create_alias", {}, CREATE_ALIAS)
+    expect_read(stub)
+    result, code = run(kms, monkeypatch, capsys, diff=True)
+    assert code == 0, result
+    assert result["changed"] is True
+    assert writes(calls) == ["CreateAlias"]
+    assert result["aliases"] == ["finproc-dev"] and result["key_arn"] == ARN
