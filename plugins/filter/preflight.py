@@ -174,7 +174,7 @@ def _read_pem(problems, where, what, path, marker, kind):
     return content
 
 
-def _check_certificate(problems, record, region, service_name=None, warnings=None):
+def _check_certificate(problems, record, region, service_name=None, warnings=None, import_checks=True):
     where = "host %s" % record.get("host")
     source = record.get("certificate_source")
     if source is None or source == "":
@@ -224,7 +224,7 @@ def _check_certificate(problems, record, region, service_name=None, warnings=Non
                 content = _read_pem(problems, where, label, path, PEM_CERTIFICATE, "certificate")
             pems[key] = None if content is None else ("%s %s" % (label, path), content)
         # Readable PEM files: checked like ACM checks an import (plugins/module_utils/certificates.py).
-        if pems.get("certificate_file") and pems.get("certificate_key_file") and (
+        if import_checks and pems.get("certificate_file") and pems.get("certificate_key_file") and (
                 "certificate_chain_file" not in pems or pems["certificate_chain_file"]):
             found, warned = import_findings(pems["certificate_file"], pems["certificate_key_file"],
                                             pems.get("certificate_chain_file"), service_name=service_name)
@@ -233,7 +233,7 @@ def _check_certificate(problems, record, region, service_name=None, warnings=Non
                 warnings.extend("%s: %s" % (where, warning) for warning in warned)
 
 
-def _check_region(problems, record, regions, service_name=None, warnings=None):
+def _check_region(problems, record, regions, service_name=None, warnings=None, import_checks=True):
     where = "host %s" % record.get("host")
     role = record.get("role")
     region = record.get("region")
@@ -288,7 +288,7 @@ def _check_region(problems, record, regions, service_name=None, warnings=None):
             if first.overlaps(second):
                 problems.append("%s: %s %s and %s %s overlap" % (where, first_entry, first, second_entry, second))
     _check_certificate(problems, record, region if regions is None or region in regions else None,
-                       service_name, warnings)
+                       service_name, warnings, import_checks)
     return vpc
 
 
@@ -821,7 +821,8 @@ def _findings(regions, settings):
     service = service if isinstance(service, str) and service and not _dns_name_problem(service) else None
     vpcs = []
     for record in regions:
-        vpc = _check_region(problems, record, known, service, warnings)
+        vpc = _check_region(problems, record, known, service, warnings,
+                            settings.get("certificate_import_checks", True) is not False)
         if vpc is not None:
             vpcs.append((record.get("host"), vpc))
 
