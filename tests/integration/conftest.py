@@ -8,7 +8,9 @@ import copy
 import importlib.util
 import os
 import re
+import signal
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -75,8 +77,9 @@ def environment_certificate(inventory_path, extra_vars):
     return ["-e", f"dr_certificate_file={emulator.environment_certificate(environment)}"]
 
 
-def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml", env=None):
-    """ansible-playbook with the repository's ansible.cfg, no colour; `env`: more environment variables."""
+def site_command(inventory_path, *extra, extra_vars=None, playbook="site.yml", env=None):
+    """(command, environment) of ansible-playbook with the repository's ansible.cfg, no colour; `env`:
+    more environment variables."""
     cmd = ["ansible-playbook", "-i", str(inventory_path), playbook, *extra]
     for key, value in (extra_vars or {}).items():
         cmd += ["-e", "@" + str(value) if key == "_extra" else f"{key}={value}"]
@@ -88,7 +91,36 @@ def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml", env=N
         ANSIBLE_FORCE_COLOR="0",
         **(env or {}),
     )
+    return cmd, env
+
+
+def run_site(inventory_path, *extra, extra_vars=None, playbook="site.yml", env=None):
+    """Run ansible-playbook (site_command) to its end."""
+    cmd, env = site_command(inventory_path, *extra, extra_vars=extra_vars, playbook=playbook, env=env)
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def kill_site_at(inventory_path, marker, delay, extra_vars=None, env=None):
+    """Start ansible-playbook (site_command) and kill it and every process it started (SIGKILL to its
+    process group: a machine or a CI runner dying, nothing cleaned up) `delay` seconds after a line
+    containing `marker` appears. Returns the output up to then; fails if the run ended first."""
+    cmd, env = site_command(inventory_path, extra_vars=extra_vars, env=env)
+    run = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    output = []
+    try:
+        for line in run.stdout:
+            output.append(line)
+            if marker in line:
+                time.sleep(delay)
+                break
+        assert run.poll() is None, "the run ended before it could be interrupted:\n" + "".join(output[-60:])
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+    return "".join(output)
 
 
 def recap(output):
