@@ -504,6 +504,8 @@ COVERAGE = {
     ("amazon.aws.ec2_vpc_igw", "tags"): "tags:ec2",
     ("finproc.dr.ec2_vpc_nat_gateways", "gateways"): "tags:ec2",  # each gateway's (and EIP's) tags
     ("amazon.aws.ec2_vpc_route_table", "tags"): "tags:ec2",
+    ("finproc.dr.ec2_vpc_route_tables", "tags"): "tags:ec2",
+    ("finproc.dr.ec2_vpc_route_tables", "route_tables"): "tags:ec2",  # each table's name (its Name tag) and tags
     ("amazon.aws.ec2_security_group", "tags"): "tags:ec2",
     ("amazon.aws.ec2_security_group", "name"): "security_group",
     ("amazon.aws.ec2_security_group", "description"): "security_group_description",
