@@ -471,7 +471,7 @@ def _honour_client_token(name):
     setattr(EC2Response, name, method)
 
 
-for _name in ("create_nat_gateway", "create_flow_logs", "create_vpc_endpoint"):
+for _name in ("create_nat_gateway", "create_flow_logs", "create_vpc_endpoint", "create_route_table"):
     _honour_client_token(_name)
 
 if __name__ == "__main__":
