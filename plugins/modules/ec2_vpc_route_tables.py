@@ -34,7 +34,7 @@ author:
   - finproc.dr maintainers (@finproc)
 options:
   vpc_id:
-    description: The ID of the VPC.
+    description: The ID of the VPC that holds the route tables (and the listed subnets).
     type: str
     required: true
   route_tables:

@@ -432,3 +432,35 @@ def test_bad_input_is_refused_before_any_call(ec2, monkeypatch, capsys, sent):
     assert "exactly one of gateway_id and nat_gateway_id" in result["msg"]
     assert "identity_tags: missing is not a key of tags" in result["msg"]
     assert sent == []
+
+
+def test_a_table_just_created_and_not_known_yet_to_create_route_gets_the_route_sent_again(
+    ec2, monkeypatch, capsys, sent
+):
+    """InvalidRouteTableID.NotFound right after CreateRouteTable (EC2's eventual consistency): EC2 did nothing,
+    the route is sent again; for a table that existed before the run, the same code fails the module."""
+    client, stub = ec2
+    stub.add_response("describe_route_tables", {"RouteTables": [main_table(), public()]}, BY_VPC)
+    stub.add_response("create_route_table", {"RouteTable": private(subnets=[], target=None)}, create_params())
+    route = {"RouteTableId": PRIVATE, "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": NAT}
+    stub.add_client_error(
+        "create_route", service_error_code="InvalidRouteTableID.NotFound", http_status_code=400, expected_params=route
+    )
+    stub.add_response("create_route", {"Return": True}, route)
+    stub.add_response(
+        "associate_route_table", {"AssociationId": "rtbassoc-0a2"}, {"RouteTableId": PRIVATE, "SubnetId": PRIV_A}
+    )
+    stub.add_response("describe_route_tables", {"RouteTables": [private()]}, by_id(PRIVATE))
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert [op for op, _params in writes(sent)] == [
+        "CreateRouteTable",
+        "CreateRoute",
+        "CreateRoute",
+        "AssociateRouteTable",
+    ]
+
+    stub.add_response("describe_route_tables", {"RouteTables": [public(), private(target=None)]}, BY_VPC)
+    stub.add_client_error("create_route", service_error_code="InvalidRouteTableID.NotFound", http_status_code=400)
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 1 and "InvalidRouteTableID.NotFound" in result["msg"]
