@@ -22,9 +22,9 @@ description:
     answer was lost (a 5xx answer, a timeout, a closed connection) and sent again returns the table
     the first call made; after such an answer the table is also looked up by its identity before
     any new attempt. amazon.aws.ec2_vpc_route_table sends no token of its own, and AWSRetry's
-    re-call gets a new one from botocore: a second table with the same tags.
+    re-call gets a new one from botocore, which makes a second table with the same tags.
   - CreateRoute, ReplaceRoute, DeleteRoute, AssociateRouteTable, ReplaceRouteTableAssociation and
-    DisassociateRouteTable are not idempotent (sent again after a lost answer, EC2 refuses them:
+    DisassociateRouteTable are not idempotent (sent again after a lost answer, EC2 refuses them with
     RouteAlreadyExists, Resource.AlreadyAssociated, InvalidAssociationID.NotFound, ...). Each is sent
     once; after a lost answer or such a refusal the table is read again and the call counts as done
     when its effect is there.
@@ -197,6 +197,8 @@ route_table_ids_by_name:
   sample: {"finproc-dev-public": "rtb-0123456789abcdef0"}
 """
 
+import functools
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -287,6 +289,16 @@ def subnet_associations(table):
         if association.get("SubnetId")
         and (association.get("AssociationState") or {}).get("State", "associated") in LIVE_ASSOCIATIONS
     )
+
+
+def route_is(table, dest, target):
+    """Whether the table's route to `dest` goes to `target` (None: the table has no route to `dest`)."""
+    return own_routes(table).get(dest) == target
+
+
+def associated(table, subnet, wanted):
+    """Whether `subnet` is associated with the table (`wanted` true) or not (false)."""
+    return (subnet in subnet_associations(table)) == wanted
 
 
 def view(table):
@@ -431,7 +443,7 @@ class RouteTables(object):
             if current.get(dest) == target:
                 continue
             params = {"RouteTableId": table_id, "DestinationCidrBlock": dest, key: target}
-            has_it = lambda now, dest=dest, target=target: own_routes(now).get(dest) == target  # noqa: E731
+            has_it = functools.partial(route_is, dest=dest, target=target)
             if dest in current:
                 self.once(table_id, "replace_route", params, has_it, what, ["InvalidRoute.NotFound"])
             else:
@@ -439,7 +451,7 @@ class RouteTables(object):
         if self.params["purge_routes"]:
             for dest in sorted(set(current) - set(wanted_routes(spec))):
                 params = {"RouteTableId": table_id, "DestinationCidrBlock": dest}
-                gone = lambda now, dest=dest: dest not in own_routes(now)  # noqa: E731
+                gone = functools.partial(route_is, dest=dest, target=None)
                 self.once(table_id, "delete_route", params, gone, what, ["InvalidRoute.NotFound"])
 
     def sync_subnets(self, table, spec):
@@ -453,7 +465,7 @@ class RouteTables(object):
         for subnet in spec["subnets"]:
             if subnet in current:
                 continue
-            here = lambda now, subnet=subnet: subnet in subnet_associations(now)  # noqa: E731
+            here = functools.partial(associated, subnet=subnet, wanted=True)
             elsewhere = self.associations.get(subnet)
             if elsewhere is not None and elsewhere[0] != table_id:
                 # ReplaceRouteTableAssociation: the subnet never falls back on the main table in between
@@ -476,7 +488,7 @@ class RouteTables(object):
 
     def disassociate(self, table_id, subnet, association, what):
         self.associations.pop(subnet, None)
-        gone = lambda now: subnet not in subnet_associations(now)  # noqa: E731
+        gone = functools.partial(associated, subnet=subnet, wanted=False)
         params = {"AssociationId": association}
         self.once(table_id, "disassociate_route_table", params, gone, what, ["InvalidAssociationID.NotFound"])
 
