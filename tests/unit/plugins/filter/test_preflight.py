@@ -799,7 +799,6 @@ def test_an_imported_certificate_is_checked_like_acm(pem, tmp_path):
     )
 
 
-
 def test_playbooks_that_import_nothing_leave_the_certificate_content_alone(pem, tmp_path):
     """verify.yml, the drill and destroy.yml set certificate_import_checks false: an expired
     certificate file (whose stack still has to be verified or torn down) stops none of them; the
@@ -810,6 +809,7 @@ def test_playbooks_that_import_nothing_leave_the_certificate_content_alone(pem, 
     assert eu_import(pem, tmp_path, certificate_import_checks=False, **content) == ([], [])
     problems, _warnings = eu_import(pem, tmp_path, certificate=b"not a certificate", certificate_import_checks=False)
     assert len(problems) == 1 and "is not a PEM certificate" in problems[0]
+
 
 def test_an_imported_certificate_must_cover_the_service_name(pem, tmp_path):
     problems, _warnings = eu_import(
