@@ -537,7 +537,8 @@ COVERAGE = {
     ("amazon.aws.route53_zone", "comment"): "hosted_zone_comment",
     ("amazon.aws.route53_health_check", "tags"): "tags:route53",
     ("amazon.aws.route53_health_check", "health_check_name"): "tags:route53",  # its Name tag
-    # Its CallerReference is the name's first 30 characters and 33 more (HealthCheckNonce: max 64).
+    # Its CallerReference is the name's first 14 characters and 50 more (HealthCheckNonce: max 64, read
+    # from the model by the module).
     ("finproc.dr.route53_health_check", "tags"): "tags:route53",
     ("finproc.dr.route53_health_check", "name"): "tags:route53",  # its Name tag
     ("finproc.dr.sns_topic", "tags"): "tags:sns",

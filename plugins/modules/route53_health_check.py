@@ -214,8 +214,17 @@ class HealthCheck(AWSResource):
         return sorted(found, key=lambda pair: pair[0]["Id"])
 
     def reference_prefix(self):
-        """The start of the CallerReference of every check this module creates for this name."""
-        return "%s-%s-" % (self.name[:30], client_token("route53 health check", self.name, length=16))
+        """The start of the CallerReference of every check this module creates for this name: 32 characters
+        (the name's first 14, for a person reading it, and a hash of the whole name), leaving 32 for the
+        random part within CreateHealthCheck's CallerReference (HealthCheckNonce, max 64 in the model)."""
+        return "%s-%s-" % (self.name[:14], client_token("route53 health check", self.name, length=16))
+
+    def new_reference(self):
+        """A CallerReference of this name's prefix and a random part, as long as the model allows: botocore
+        checks only minimum lengths on the client side, so a longer one would reach Route53 and be refused."""
+        shape = self.client.meta.service_model.operation_model("CreateHealthCheck").input_shape
+        room = shape.members["CallerReference"].metadata["max"] - len(self.reference_prefix())
+        return self.reference_prefix() + uuid.uuid4().hex[:room]
 
     def wanted_config(self):
         config = dict((field, self.params[option]) for option, field, default in IMMUTABLE)
@@ -263,7 +272,7 @@ class HealthCheck(AWSResource):
         # https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHealthCheck.html), and a replacement
         # or a stack made again would be refused. Its prefix names the check (reference_prefix): an untagged
         # check left by a cut-off run is found by it.
-        reference = self.reference_prefix() + uuid.uuid4().hex
+        reference = self.new_reference()
         check = self.call(
             self.client.create_health_check,
             "CreateHealthCheck",

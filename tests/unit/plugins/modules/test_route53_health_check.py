@@ -8,6 +8,7 @@ Every request is checked against the Route53 API model and its expected paramete
 against the model. A request nobody queued fails, and the Stubber must be drained.
 """
 
+import boto3
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import route53_health_check as module
 from aws_stub import record_requests, run_module
@@ -167,7 +168,7 @@ def test_an_interval_changed_behind_our_back_is_repaired_by_a_new_check_and_the_
     # Not deleted here: the failover record and the alarm still name it until they are pointed at NEW.
     assert result["replaced_ids"] == [ROGUE]
     assert "DeleteHealthCheck" not in [op for op, _params in writes(sent)]
-    assert writes(sent)[0][1]["CallerReference"].startswith(NAME)
+    assert writes(sent)[0][1]["CallerReference"].startswith(NAME[:14] + "-")
 
 
 @pytest.mark.parametrize("drift", [{"MeasureLatency": False}, {"Type": "HTTP", "Port": 443}], ids=["latency", "type"])
@@ -255,7 +256,10 @@ def test_an_untagged_check_this_module_created_for_the_name_is_adopted_not_made_
     assert code == 0, result
     references.append(writes(sent)[0][1]["CallerReference"])
     prefix = references[0][:-32]
-    assert len(references[0]) <= 128 and prefix.startswith(NAME + "-")
+    # Within the model's limit (botocore checks only minimum lengths: Route53 would refuse a longer one).
+    nonce = boto3.client("route53", region_name="us-east-1").meta.service_model.shape_for("HealthCheckNonce")
+    assert len(references[0]) == nonce.metadata["max"] == 64
+    assert prefix.startswith(NAME[:14] + "-")
 
     left = dict(check(OLD), CallerReference=prefix + "0" * 32)
     stranger = dict(check(ROGUE), CallerReference="finproc-prod-us-east-2-" + "f" * 49)  # another name's
