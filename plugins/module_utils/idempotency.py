@@ -36,6 +36,7 @@ __metaclass__ = type
 import hashlib
 import json
 import time
+import uuid
 
 try:
     import botocore.exceptions
@@ -169,6 +170,22 @@ def client_token(*identity, **kwargs):
         raise TypeError("client_token() got unexpected keyword arguments %s" % sorted(kwargs))
     digest = hashlib.sha256("\x1f".join(_text(part) for part in identity).encode("utf-8")).hexdigest()
     return digest[:length]
+
+
+# Made once per module run (each module run is a process of its own).
+RUN_NONCE = uuid.uuid4().hex
+
+
+def run_token(*identity, **kwargs):
+    """A client token of the resource's identity AND this module run: the same through every attempt of the
+    create within the run (botocore's, AWSRetry's, create_once's), so a lost answer never makes a second
+    resource; another in the next run, which finds what this one made by its identity (tags, name) before
+    creating. Never the token of a resource deleted since: EC2 keeps a token's answer for a while after the
+    resource is gone ("Ensuring idempotency in Amazon EC2 API requests",
+    https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html) and ACM for an hour
+    (RequestCertificate, https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html), and
+    a resource deleted behind our back (its VPC kept) would otherwise come back as the deleted one."""
+    return client_token(*(identity + (RUN_NONCE,)), **kwargs)
 
 
 def _raw(client):

@@ -255,7 +255,7 @@ from ansible_collections.finproc.dr.plugins.module_utils.errors import AWS_ERROR
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.errors import error_code
 from ansible_collections.finproc.dr.plugins.module_utils.errors import fail_aws
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.resource import AWSResource
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_argument_spec
@@ -646,12 +646,14 @@ class Certificate(AWSResource):
         }
 
     def idempotency_token(self, replaced):
-        """The same request (the same name and settings) gets the same token: a retried request
-        creates no second certificate ("if you call RequestCertificate multiple times with the same
+        """The same request (the same name and settings) in this module run gets the same token: a retried
+        request creates no second certificate ("if you call RequestCertificate multiple times with the same
         idempotency token within one hour, ACM recognizes that you are requesting only one certificate and
         will issue only one", RequestCertificate, https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html;
-        word characters, at most 32). Replacing a dead certificate is another request."""
-        return client_token("RequestCertificate", self.region, self.name, self.params["domain_name"].lower(),
+        word characters, at most 32). A later run finds the certificate by its Name tag (requested with it)
+        first, and sends another token (idempotency.run_token): a stack destroyed and made again within the
+        hour gets a new certificate, not the deleted one's ARN. Replacing a dead certificate is another request."""
+        return run_token("RequestCertificate", self.region, self.name, self.params["domain_name"].lower(),
                             sorted(self.wanted_names()), self.params["key_algorithm"], replaced or "", length=32)
 
     def request_certificate(self, replaced):

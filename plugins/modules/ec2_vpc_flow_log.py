@@ -142,7 +142,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import plan_tags
@@ -199,14 +199,15 @@ def create_request(params):
 def create_flow_log(module, client, replacing=None):
     """Create the flow log (in place of the flow log `replacing`, when given); its ID.
 
-    The ClientToken comes from the whole request (resource, destination, settings, tags), the region and
-    the flow log it replaces: a retry after a lost answer (AWSRetry's, or botocore's) returns the flow log
-    the first call made ("Ensuring idempotency in Amazon EC2 API requests",
-    https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html), while a rebuilt VPC, other
-    settings, or a replacement (A -> B -> A) give another token, never that of a deleted flow log.
+    The ClientToken comes from the whole request (resource, destination, settings, tags), the region, the
+    flow log it replaces and this module run (idempotency.run_token): a retry after a lost answer
+    (AWSRetry's, or botocore's) returns the flow log the first call made ("Ensuring idempotency in Amazon
+    EC2 API requests", https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html), while a
+    later run, which finds the flow log by its resource and destination first, never sends the token of a
+    flow log deleted since (behind our back, or by a destroy whose VPC survived).
     """
     request = create_request(module.params)
-    request["ClientToken"] = client_token("CreateFlowLogs", module.region, request, replacing or "")
+    request["ClientToken"] = run_token("CreateFlowLogs", module.region, request, replacing or "")
     response = aws_call(module, client.create_flow_logs, "CreateFlowLogs", module.params["resource_id"], **request)
     if response.get("Unsuccessful"):
         error = response["Unsuccessful"][0].get("Error", {})

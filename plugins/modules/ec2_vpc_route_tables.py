@@ -205,7 +205,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.results import changes
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -399,7 +399,7 @@ class RouteTables(object):
                     "Tags": sorted(ansible_dict_to_boto3_tag_list(tags), key=lambda tag: tag["Key"]),
                 }
             ],
-            "ClientToken": client_token("CreateRouteTable", self.module.region, self.vpc_id, spec["name"], tags),
+            "ClientToken": run_token("CreateRouteTable", self.module.region, self.vpc_id, spec["name"], tags),
         }
         return create_once(
             self.module,

@@ -10,6 +10,7 @@ import re
 
 import botocore.session
 import pytest
+from ansible_collections.finproc.dr.plugins.module_utils import idempotency
 from ansible_collections.finproc.dr.plugins.modules import acm_certificate
 from aws_stub import fake_clock, record_requests, run_module
 from botocore.stub import ANY
@@ -465,6 +466,22 @@ def test_the_idempotency_token_is_the_same_for_the_same_request(acm, monkeypatch
         assert code == 0, result
     first, second = token_of(sent)
     assert first == second
+
+
+def test_a_later_run_never_sends_the_token_of_a_certificate_deleted_since(acm, monkeypatch, capsys, clock, sent):
+    """Within the hour ACM answers a token it has seen with that certificate, deleted or not: a stack
+    destroyed and made again must get a new one. The token holds for one module run (the same through its
+    retries); a later run finds the certificate by its Name tag first, and sends another token."""
+    client, stub = acm
+    for run_nonce in ("this run", "a later run"):
+        monkeypatch.setattr(idempotency, "RUN_NONCE", run_nonce)
+        nothing_found(stub)
+        stub.add_response("request_certificate", {"CertificateArn": ARN}, REQUEST)
+        stub.add_response("describe_certificate", {"Certificate": requested()}, BY_ARN)
+        result, code = run(acm, monkeypatch, capsys, REQUEST_ARGS)
+        assert code == 0, result
+    first, second = token_of(sent)
+    assert first != second
 
 
 def test_request_without_alternative_names_sends_none(acm, monkeypatch, capsys, clock):

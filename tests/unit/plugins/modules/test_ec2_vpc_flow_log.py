@@ -2,7 +2,8 @@ import copy
 import datetime
 
 import pytest
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
+from ansible_collections.finproc.dr.plugins.module_utils import idempotency
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_flow_log
 from aws_stub import run_module
 
@@ -49,7 +50,7 @@ CREATE = {
 
 def create(replacing=""):
     """CreateFlowLogs' parameters: CREATE with the ClientToken of the request, region and replaced flow log."""
-    return dict(CREATE, ClientToken=client_token("CreateFlowLogs", "us-east-2", CREATE, replacing))
+    return dict(CREATE, ClientToken=run_token("CreateFlowLogs", "us-east-2", CREATE, replacing))
 
 
 def run(ec2, monkeypatch, capsys, args=None, **kw):
@@ -88,10 +89,18 @@ def test_the_token_changes_with_the_vpc_the_settings_and_the_replaced_flow_log()
     tokens = {
         create()["ClientToken"],
         create("fl-00000000000000old")["ClientToken"],
-        client_token("CreateFlowLogs", "us-east-2", dict(CREATE, ResourceIds=["vpc-0fedcba9876543210"]), ""),
-        client_token("CreateFlowLogs", "us-east-2", dict(CREATE, MaxAggregationInterval=600), ""),
+        run_token("CreateFlowLogs", "us-east-2", dict(CREATE, ResourceIds=["vpc-0fedcba9876543210"]), ""),
+        run_token("CreateFlowLogs", "us-east-2", dict(CREATE, MaxAggregationInterval=600), ""),
     }
     assert len(tokens) == 4 and all(len(token) == 64 for token in tokens)
+
+
+def test_a_later_run_never_sends_the_token_of_a_flow_log_deleted_since(monkeypatch):
+    """A flow log deleted behind our back (its VPC kept) must not come back as the deleted one: EC2 answers
+    a token it has seen with the first call's flow log. The token holds for this module run only."""
+    this_run = create()["ClientToken"]
+    monkeypatch.setattr(idempotency, "RUN_NONCE", "another module run")
+    assert create()["ClientToken"] != this_run
 
 
 def test_an_identical_flow_log_is_left_alone(ec2, monkeypatch, capsys):

@@ -13,7 +13,8 @@ again.
 import copy
 
 import pytest
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import client_token
+from ansible_collections.finproc.dr.plugins.module_utils import idempotency
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
 from ansible_collections.finproc.dr.plugins.modules import ec2_vpc_route_tables as module
 from aws_stub import record_requests, run_module
 
@@ -117,7 +118,7 @@ def writes(sent):
 
 def token(vpc=VPC, name="finproc-dev-private-us-east-2a", tier="private"):
     tags = dict(STACK, Name=name, **{"finproc:tier": tier})
-    return client_token("CreateRouteTable", "us-east-2", vpc, name, tags)
+    return run_token("CreateRouteTable", "us-east-2", vpc, name, tags)
 
 
 def create_params(vpc=VPC):
@@ -182,6 +183,15 @@ def test_the_client_token_is_the_same_for_the_same_table_and_differs_for_another
     assert len(token()) == 64
     assert token() != token(vpc="vpc-0fedcba9876543210")
     assert token() != token(name="finproc-dev-private-us-east-2b")
+
+
+def test_a_later_run_never_sends_the_token_of_a_table_deleted_since(monkeypatch):
+    """A table deleted behind our back (or by a destroy whose VPC survived) must not come back as the
+    deleted one: EC2 answers a token it has seen with the first call's table. The token holds for this
+    module run only; a later run finds the table by its identity first."""
+    this_run = token()
+    monkeypatch.setattr(idempotency, "RUN_NONCE", "another module run")
+    assert token() != this_run
 
 
 @pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("ServiceUnavailable", 503)])
