@@ -265,7 +265,7 @@ def _check_region(problems, record, regions, service_name=None, warnings=None, i
                 problems.append("%s: dr_azs[%d] %r is not an availability zone of %s (a zone is named after its "
                                 "region and one letter: %sa, %sb, ...)" % (where, index, az, region, region, region))
             elif record.get("ec2_zones") is not None:
-                _check_zone_with_ec2(problems, where, index, az, region, record.get("ec2_zones"))
+                _check_zone_with_ec2(problems, where, index, az, region, record.get("ec2_zones"), warnings)
 
     subnets = []
     for key, label in (("public_subnet_cidrs", "dr_public_subnet_cidrs"),
@@ -292,7 +292,7 @@ def _check_region(problems, record, regions, service_name=None, warnings=None, i
     return vpc
 
 
-def _check_zone_with_ec2(problems, where, index, az, region, listed):
+def _check_zone_with_ec2(problems, where, index, az, region, listed, warnings=None):
     """dr_azs[index] against the zones EC2 DescribeAvailabilityZones listed (roles/preflight/tasks/zones.yml).
 
     DescribeAvailabilityZones (Amazon EC2 API Reference),
@@ -300,6 +300,9 @@ def _check_zone_with_ec2(problems, where, index, az, region, listed):
     AllAvailabilityZones "the results include only the zones for the Regions where you have chosen the
     option to opt in"; State is available, information, impaired, unavailable or constrained; OptInStatus
     is opt-in-not-required for Availability Zones, opted-in or not-opted-in for Local and Wavelength Zones.
+    A zone that is listed and opted in to but not `available` (an event: impaired, information, constrained,
+    unavailable) is a warning, not a problem: a converge or a failover must not be stopped by the very AZ
+    event it may be answering; the zone's resources are made as AWS allows.
     """
     zones = dict((zone.get("zone_name"), zone) for zone in listed if isinstance(zone, dict))
     shown = ", ".join("%s (%s)" % (name, zones[name].get("state")) for name in sorted(zones)) or "no zone"
@@ -310,9 +313,9 @@ def _check_zone_with_ec2(problems, where, index, az, region, listed):
     elif zone.get("opt_in_status") == "not-opted-in":
         problems.append("%s: dr_azs[%d] %s is an opt-in zone this account has not opted in to; EC2 "
                         "DescribeAvailabilityZones listed %s" % (where, index, az, shown))
-    elif zone.get("state") != "available":
-        problems.append("%s: dr_azs[%d] %s is %s, not available; EC2 DescribeAvailabilityZones listed %s"
-                        % (where, index, az, zone.get("state"), shown))
+    elif zone.get("state") != "available" and warnings is not None:
+        warnings.append("%s: dr_azs[%d] %s is %s, not available (an AZ event: see the AWS Health Dashboard); "
+                        "EC2 DescribeAvailabilityZones listed %s" % (where, index, az, zone.get("state"), shown))
 
 
 def _check_endpoints(problems, endpoints):

@@ -889,14 +889,6 @@ EC2_EAST = listed(
         ),
         (
             ["us-east-2a", "us-east-2b"],
-            listed(
-                ("us-east-2a", "impaired", "opt-in-not-required"), ("us-east-2b", "available", "opt-in-not-required")
-            ),
-            "host us-east-2: dr_azs[0] us-east-2a is impaired, not available; EC2 DescribeAvailabilityZones listed "
-            "us-east-2a (impaired), us-east-2b (available)",
-        ),
-        (
-            ["us-east-2a", "us-east-2b"],
             listed(("us-east-2a", "available", "opt-in-not-required"), ("us-east-2b", "available", "not-opted-in")),
             "host us-east-2: dr_azs[1] us-east-2b is an opt-in zone this account has not opted in to; EC2 "
             "DescribeAvailabilityZones listed us-east-2a (available), us-east-2b (available)",
@@ -908,7 +900,7 @@ EC2_EAST = listed(
             "DescribeAvailabilityZones listed no zone",
         ),
     ],
-    ids=["listed", "listed, not the first two", "not listed", "impaired", "not opted in", "nothing listed"],
+    ids=["listed", "listed, not the first two", "not listed", "not opted in", "nothing listed"],
 )
 def test_the_zones_ec2_lists(azs, zones, expected):
     problems = preflight_problems(regions(east__azs=azs, east__ec2_zones=zones), settings())
@@ -917,6 +909,18 @@ def test_the_zones_ec2_lists(azs, zones, expected):
     else:
         assert problems[0] == expected
         assert len(problems) == (2 if not zones else 1)
+
+
+@pytest.mark.parametrize("state", ["impaired", "information", "constrained", "unavailable"])
+def test_a_zone_in_an_event_is_a_warning_not_a_problem(state):
+    """An AZ event must not stop the converge (or failover) that may be answering it."""
+    zones = listed(("us-east-2a", state, "opt-in-not-required"), ("us-east-2b", "available", "opt-in-not-required"))
+    records, chosen = regions(east__azs=["us-east-2a", "us-east-2b"], east__ec2_zones=zones), settings()
+    assert preflight_problems(records, chosen) == []
+    assert preflight_warnings(records, chosen) == [
+        "host us-east-2: dr_azs[0] us-east-2a is %s, not available (an AZ event: see the AWS Health Dashboard); "
+        "EC2 DescribeAvailabilityZones listed us-east-2a (%s), us-east-2b (available)" % (state, state)
+    ]
 
 
 def test_a_zone_of_another_region_is_not_also_looked_up():
