@@ -19,8 +19,8 @@ description:
     yet; amazon.aws.kms_key then sends CreateKey again (botocore's and AWSRetry's automatic
     retries) and makes a second key. This module sends CreateKey once, with the tags in the request,
     and after an unknown outcome finds the key it made by its identity tags (I(identity_tags), read
-    with ListKeys and ListResourceTags, only then) before any new attempt; the alias is then created
-    for that key.
+    with ListKeys, ListAliases and ListResourceTags of the keys no alias names) before any new
+    attempt; the alias is then created for that key.
   - When no key has the alias, a key that carries the identity tags (left without its alias by a run
     cut off between CreateKey and CreateAlias) is looked for the same way and gets the alias, instead
     of a second key being made; check mode reports the missing alias.
@@ -102,8 +102,11 @@ notes:
   - Check mode is supported. Diff mode reports what differs among the description, key state,
     rotation, key type and usage, policy (as JSON) and tags, before and after.
   - Grants, multi-Region keys, imported key material and custom key stores are not managed.
-  - The identity tags are looked for only after a CreateKey whose outcome is unknown; ListResourceTags
-    refused on a key (C(AccessDeniedException), not a key the caller may tag) counts as not this key.
+  - The identity tags are looked for only while no key has the alias (a first run, or one after a run
+    cut off before CreateAlias) and after a CreateKey whose outcome is unknown, and only on the keys no
+    alias names (one ListAliases call rules out the AWS managed keys and other teams' keys);
+    ListResourceTags refused on a key (C(AccessDeniedException), not a key the caller may tag) counts
+    as not this key.
 """
 
 EXAMPLES = r"""
@@ -276,8 +279,8 @@ class Key(AWSResource):
         if metadata is None and self.key_id is None and self.identity_tags():
             # No key has the alias: a run cut off between CreateKey and CreateAlias (or whose CreateAlias
             # answer was lost and never sent again) left the key it made without the alias. Found by its
-            # identity tags, it gets the alias instead of a second key being made (ListKeys and
-            # ListResourceTags once, only while the alias is missing).
+            # identity tags, it gets the alias instead of a second key being made (ListKeys, ListAliases,
+            # and ListResourceTags of the keys no alias names; only while the alias is missing).
             metadata = self.find_created()
         if metadata is None:
             return None
@@ -320,7 +323,21 @@ class Key(AWSResource):
                 % (self.label(), ", ".join(self.params["identity_tags"]))
             )
         found = []
-        for key in paginate_or_fail(self.module, self.client, "list_keys", "Keys", self.label()):
+        keys = paginate_or_fail(self.module, self.client, "list_keys", "Keys", self.label())
+        if not keys:
+            return None
+        # The key we look for has no alias yet: a key any alias names (the AWS managed keys, other teams'
+        # keys, ours of other stacks) is not it, and its tags are not read (one ListAliases call instead of
+        # a ListResourceTags per key, which the deployer policy refuses on other teams' keys: AccessDenied
+        # events that a bank's CloudTrail alerting would count).
+        aliased = set(
+            alias["TargetKeyId"]
+            for alias in paginate_or_fail(self.module, self.client, "list_aliases", "Aliases", self.label())
+            if alias.get("TargetKeyId")
+        )
+        for key in keys:
+            if key["KeyId"] in aliased:
+                continue
             try:
                 tags = TAG_READERS["kms"](self.client, key["KeyId"])
             except AWS_ERRORS as e:

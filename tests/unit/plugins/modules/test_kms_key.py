@@ -349,8 +349,9 @@ def test_a_cancel_sent_again_after_a_lost_answer_counts_as_cancelled(kms, monkey
 
 def test_create_key_whose_answer_is_lost_is_found_by_its_tags_and_not_sent_again(kms, monkeypatch, capsys):
     """CreateKey takes no client token: after a 500, the key the lost call made (tagged in the request,
-    no alias yet) is found by its identity tags and gets the alias; a key of another team (its tags
-    refused to us) and an old key of the stack pending deletion are not it. ONE CreateKey in all."""
+    no alias yet) is found by its identity tags and gets the alias; a key an alias names (not even its
+    tags read), a key of another team (its tags refused to us) and an old key of the stack pending
+    deletion are not it. ONE CreateKey in all."""
     client, stub = kms
     calls = record_requests(client)
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
@@ -358,8 +359,13 @@ def test_create_key_whose_answer_is_lost_is_found_by_its_tags_and_not_sent_again
     stub.add_client_error(
         "create_key", service_error_code="InternalError", http_status_code=500, expected_params=CREATE_KEY
     )
-    keys = [{"KeyId": k, "KeyArn": a} for k, a in ((OTHER_ID, OTHER_ARN), (OLD_ID, OLD_ARN), (KEY_ID, ARN))]
+    aliased = ("44444444-4444-4444-8444-444444444444", f"arn:aws:kms:us-east-2:{ACCOUNT}:key/4444")
+    pairs = (aliased, (OTHER_ID, OTHER_ARN), (OLD_ID, OLD_ARN), (KEY_ID, ARN))
+    keys = [{"KeyId": k, "KeyArn": a} for k, a in pairs]
     stub.add_response("list_keys", {"Keys": keys, "Truncated": False}, {})
+    stub.add_response(
+        "list_aliases", {"Aliases": [{"AliasName": "alias/aws/s3", "TargetKeyId": aliased[0]}], "Truncated": False}, {}
+    )
     stub.add_client_error(
         "list_resource_tags", service_error_code="AccessDeniedException", expected_params={"KeyId": OTHER_ID}
     )
@@ -476,6 +482,7 @@ def expect_key_without_alias(stub):
     """No key has the alias; ListKeys finds ours by its identity tags, then it is read: no alias."""
     stub.add_client_error("describe_key", service_error_code="NotFoundException", expected_params={"KeyId": ALIAS})
     stub.add_response("list_keys", {"Keys": [{"KeyId": KEY_ID, "KeyArn": ARN}], "Truncated": False}, {})
+    stub.add_response("list_aliases", {"Aliases": [], "Truncated": False}, {})
     stub.add_response("list_resource_tags", {"Tags": kms_tags(TAGS), "Truncated": False}, {"KeyId": KEY_ID})
     stub.add_response("describe_key", {"KeyMetadata": metadata()}, {"KeyId": KEY_ID})
     stub.add_response("get_key_rotation_status", {"KeyRotationEnabled": True}, {"KeyId": KEY_ID})
