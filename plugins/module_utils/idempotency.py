@@ -103,7 +103,10 @@ UNKNOWN_CODES = frozenset(
     ]
 )
 
-ATTEMPTS = 4  # create attempts in create_once
+# Create attempts in create_once: as many as AWSRetry.jittered_backoff's default retries (10), so a busy
+# account's throttling (EC2 RequestLimitExceeded is account-wide) is waited out as long as for any other
+# call: back-offs of 2, 4, ... s, each at most create_once's max_delay (60 s), about 5 minutes in all.
+ATTEMPTS = 10
 DELAY = 2  # first back-off (s) after a refused attempt, doubled each time
 # After an unknown outcome, find() is asked at once and again after these pauses (s) before the resource
 # counts as not made: a resource just created may not be listed yet ("Eventual consistency in the Amazon
@@ -140,10 +143,14 @@ def outcome(error):
         if code in UNKNOWN_CODES or _status(error) >= 500:
             return UNKNOWN
         return FAILED
-    # "An HTTP Client failed to establish a connection" (EndpointConnectionError, ConnectTimeoutError,
-    # ProxyConnectionError, SSLError): the request was never sent.
-    if isinstance(error, botocore.exceptions.ConnectionError):
+    # The connection was never made (EndpointConnectionError: "Could not connect to the endpoint URL";
+    # ConnectTimeoutError: "Connect timeout"): the request was never sent. Not the other ConnectionErrors:
+    # an SSLError or a ProxyConnectionError can come after the request was sent (a TLS-inspecting proxy
+    # resetting while the answer is read), so their outcome is unknown.
+    if isinstance(error, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)):
         return REFUSED
+    if isinstance(error, botocore.exceptions.ConnectionError):
+        return UNKNOWN
     # ConnectionClosedError, ReadTimeoutError, ResponseStreamingError: the request was sent, no answer read.
     if isinstance(error, botocore.exceptions.HTTPClientError):
         return UNKNOWN

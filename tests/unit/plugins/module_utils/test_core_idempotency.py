@@ -19,7 +19,9 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     ParamValidationError,
+    ProxyConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from core_fakes import Failed, FakeModule, client_error, stubbed
@@ -73,6 +75,9 @@ def test_refused_errors_are_those_where_aws_did_not_act(error):
         client_error("RequestTimeout"),
         ConnectionClosedError(endpoint_url="https://ec2.us-east-2.amazonaws.com"),
         ReadTimeoutError(endpoint_url="https://ec2.us-east-2.amazonaws.com"),
+        # May come after the request was sent (a TLS-inspecting proxy resetting while the answer is read).
+        SSLError(endpoint_url="https://ec2.us-east-2.amazonaws.com", error="reset"),
+        ProxyConnectionError(proxy_url="http://proxy:3128", error="reset"),
         idempotency.OutcomeUnknown("CreateSubnet"),
     ],
 )
@@ -325,6 +330,18 @@ def test_refused_is_sent_again_without_a_look(ec2):
     slept = []
     got = run(FakeModule(clients={"ec2": client}), client, find=lambda: pytest.fail("no look"), sleep=slept.append)
     assert got == SUBNET and slept == [2, 4]
+
+
+def test_throttling_is_waited_out_as_long_as_awsretry_would(ec2):
+    """A busy account's throttling (EC2 RequestLimitExceeded is account-wide) is sent again nine times,
+    back-offs doubling to the 60 s cap, as AWSRetry.jittered_backoff's default ten retries would."""
+    client, stub = ec2
+    for _throttled in range(9):
+        stub.add_client_error("create_subnet", "RequestLimitExceeded", http_status_code=503)
+    stub.add_response("create_subnet", {"Subnet": SUBNET}, CREATE)
+    slept = []
+    got = run(FakeModule(clients={"ec2": client}), client, find=lambda: pytest.fail("no look"), sleep=slept.append)
+    assert got == SUBNET and slept == [2, 4, 8, 16, 32, 60, 60, 60, 60]
 
 
 def test_unknown_and_found_is_adopted_after_one_create(ec2):
