@@ -315,6 +315,14 @@ class GlobalTable(object):
                 return None
             self.module.fail_json_aws(e, msg="DescribeTable failed in %s (table %s)" % (region, self.name))
 
+    def refuse_deleting(self, table):
+        """`table`, unless DynamoDB is deleting it (a converge right after destroy_data): that table is going,
+        neither ours to adopt nor to wait for; the run stops saying so, and the next one creates the table."""
+        if table and table.get("TableStatus") == "DELETING":
+            self.module.fail_json(msg="table %s in %s is being deleted (TableStatus DELETING): run again once "
+                                  "DynamoDB has deleted it, and the table is created anew" % (self.name, self.home))
+        return table
+
     def resolve_key(self, region, key):
         """A key ARN for any form of key reference (ARN, ID, alias), looked up only when needed."""
         if not key or (key.startswith("arn:") and ":key/" in key):
@@ -452,7 +460,8 @@ class GlobalTable(object):
             # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html). Sent once:
             # after a lost answer, or that code, the table of this name is looked up and adopted.
             create_once(self.module, self.ddb(self.home), "create_table", params,
-                        lambda: self.describe(self.home), lambda answer: answer["TableDescription"],
+                        lambda: self.refuse_deleting(self.describe(self.home)),
+                        lambda answer: answer["TableDescription"],
                         "table %s in %s" % (self.name, self.home), exists_codes=["ResourceInUseException"])
             return self.wait_active("creating the table")
         return None
@@ -647,6 +656,7 @@ class GlobalTable(object):
             regions = {self.home: self.region_state(self.home, table)}
             just_created = True
         else:
+            self.refuse_deleting(table)
             if table.get("TableStatus") != "ACTIVE" or any(
                     r.get("ReplicaStatus") != "ACTIVE" for r in table.get("Replicas", [])):
                 self.wait_active("waiting for a change already under way")

@@ -358,6 +358,20 @@ def test_a_lost_create_table_answer_adopts_the_table_instead_of_failing(aws, cap
     assert result["changes"][0] == "create table in us-east-2"
 
 
+def test_a_table_being_deleted_is_neither_adopted_after_a_lost_create_nor_converged(aws, capsys):
+    """Right after destroy_data, CreateTable answers ResourceInUseException for the table DynamoDB is still
+    deleting: that table is going, and the run stops saying so (not a timeout waiting for it to be ACTIVE)."""
+    missing(aws)
+    aws.ddb(HOME).add_client_error(
+        "create_table", "ResourceInUseException", http_status_code=400, expected_params=CREATE
+    )
+    describe(aws, HOME, table(status="DELETING"))
+    result, code = run(capsys, ARGS)
+    assert code == 1
+    assert "is being deleted (TableStatus DELETING)" in result["msg"]
+    assert aws.writes() == [(HOME, "CreateTable")]
+
+
 @pytest.mark.parametrize(("code", "status"), [("InternalServerError", 500), ("ValidationException", 400)])
 def test_a_lost_replica_create_answer_counts_as_done_when_the_replica_is_there(aws, capsys, code, status):
     """The replica's Create answered 5xx, or refused as a replica that exists (the retry of a create carried
