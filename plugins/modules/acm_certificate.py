@@ -654,7 +654,7 @@ class Certificate(AWSResource):
         first, and sends another token (idempotency.run_token): a stack destroyed and made again within the
         hour gets a new certificate, not the deleted one's ARN. Replacing a dead certificate is another request."""
         return run_token("RequestCertificate", self.region, self.name, self.params["domain_name"].lower(),
-                            sorted(self.wanted_names()), self.params["key_algorithm"], replaced or "", length=32)
+                         sorted(self.wanted_names()), self.params["key_algorithm"], replaced or "", length=32)
 
     def request_certificate(self, replaced):
         sans = list(dict.fromkeys(self.params["subject_alternative_names"]))
