@@ -187,11 +187,13 @@ def run_token(*identity, **kwargs):
     """A client token of the resource's identity AND this module run: the same through every attempt of the
     create within the run (botocore's, AWSRetry's, create_once's), so a lost answer never makes a second
     resource; another in the next run, which finds what this one made by its identity (tags, name) before
-    creating. Never the token of a resource deleted since: EC2 keeps a token's answer for a while after the
-    resource is gone ("Ensuring idempotency in Amazon EC2 API requests",
-    https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html) and ACM for an hour
-    (RequestCertificate, https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html), and
-    a resource deleted behind our back (its VPC kept) would otherwise come back as the deleted one."""
+    creating. Never the token of a resource deleted since: with a token seen before, "any subsequent retries
+    complete successfully without performing any further actions. However, the result might contain updated
+    information, such as the current creation status" ("Ensuring idempotency in Amazon EC2 API requests",
+    https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html): the first call's resource, even
+    deleted, for as long as EC2 keeps the token; ACM likewise within the hour (RequestCertificate,
+    https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html). A resource deleted behind
+    our back (its VPC kept) would otherwise come back as the deleted one."""
     return client_token(*(identity + (RUN_NONCE,)), **kwargs)
 
 
