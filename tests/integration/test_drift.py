@@ -378,6 +378,13 @@ def test_further_run_changes_nothing(stack):
     assert stack["repaired"] == attributes(stack["environment"])
 
 
+def test_further_run_waits_for_nothing(stack):
+    # The NAT module read every gateway as available: the wait (a module run per region, polling
+    # DescribeNatGateways) is skipped (roles/network/tasks/wait_nat.yml).
+    waits = [t for t in stack["again"].tasks if t["action"] == "amazon.aws.ec2_vpc_nat_gateway_info"]
+    assert waits == [], waits
+
+
 # -- one test per drift kind ----------------------------------------------------------------------
 def test_security_group_rule_added(stack):
     rogue = ("tcp", 22, 22, "10.0.0.0/8")
