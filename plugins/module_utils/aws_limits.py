@@ -523,6 +523,10 @@ COVERAGE = {
     ("finproc.dr.dynamodb_global_table", "name"): "dynamodb_table",
     ("finproc.dr.dynamodb_global_table", "hash_key_name"): "dynamodb_attribute",
     ("finproc.dr.dynamodb_global_table", "range_key_name"): "dynamodb_attribute",
+    ("finproc.dr.iam_role", "tags"): "tags:iam",
+    ("finproc.dr.iam_role", "name"): "iam_role",
+    ("finproc.dr.iam_role", "description"): "iam_role_description",
+    ("finproc.dr.iam_role", "inline_policies"): "iam_policy",  # each key: PutRolePolicy's PolicyName
     ("amazon.aws.s3_bucket", "tags"): "tags:s3",
     ("amazon.aws.s3_bucket", "name"): "s3_bucket",
     ("community.aws.s3_lifecycle", "name"): "s3_bucket",

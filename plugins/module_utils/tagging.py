@@ -141,6 +141,9 @@ TAGGERS = {
     "route53": _tag_route53,
     "ec2": _tagger("delete_tags", "create_tags", "Resources", "Tags", keys_as=_key_list, many=True),
     "kms": _tagger("untag_resource", "tag_resource", "KeyId", tags_as=_kms_tag_list),
+    # An IAM role is named by its name ("TagRole" and "UntagRole - AWS Identity and Access Management",
+    # https://docs.aws.amazon.com/IAM/latest/APIReference/API_TagRole.html).
+    "iam": _tagger("untag_role", "tag_role", "RoleName"),
 }
 
 
@@ -199,6 +202,9 @@ TAG_READERS = {
     "route53": _read_route53,
     "ec2": _read_ec2,
     "kms": _read_kms,
+    # GetRole returns the role's tags ("Tags: A list of tags that are attached to the role", the Role data
+    # type, https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html): no ListRoleTags.
+    "iam": _reader("get_role", "RoleName", ("Role", "Tags")),
 }
 
 

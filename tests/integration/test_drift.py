@@ -323,7 +323,8 @@ HEALTH_CHECK_TASK = "finproc.dr.dns_failover : Create or update the region's hea
 # difference too, and the check run must say so.
 MONITOR_TASKS = (
     "finproc.dr.monitoring : Create or update the health monitor function (packaged from files/health_check.py)",
-    "finproc.dr.monitoring : Limit the role to its log group, its namespace, the health checks and the heartbeat items",
+    "finproc.dr.monitoring : Create or update the function's role (assumed by Lambda only), limited to its log group, "
+    "its namespace, the health checks and the heartbeat items",
 )
 EXPECTED = {
     "security_group": {(PRIMARY, SG_TASK)},

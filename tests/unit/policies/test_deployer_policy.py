@@ -18,9 +18,12 @@ tests/integration/test_permissions.py proves the actions under moto's IAM enforc
 
 import copy
 import json
+import re
 from pathlib import Path
 
+import botocore.session
 import pytest
+from botocore import xform_name
 from ansible_collections.finproc.dr.plugins.module_utils.iam_policy import Request, is_allowed
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,7 +102,7 @@ elasticloadbalancing:DescribeTargetGroups elasticloadbalancing:ModifyLoadBalance
 elasticloadbalancing:ModifyTargetGroupAttributes events:DeleteRule events:DescribeRule events:ListTagsForResource
 events:ListTargetsByRule events:PutRule events:PutTargets events:RemoveTargets iam:CreateRole iam:DeleteRole
 iam:DeleteRolePolicy iam:GetRole iam:GetRolePolicy iam:ListAccountAliases iam:ListAttachedRolePolicies
-iam:ListInstanceProfilesForRole iam:ListRolePolicies iam:PutRolePolicy kms:CreateAlias kms:CreateKey kms:DescribeKey
+iam:ListRolePolicies iam:PutRolePolicy kms:CreateAlias kms:CreateKey kms:DescribeKey
 kms:EnableKeyRotation kms:GetKeyPolicy kms:GetKeyRotationStatus kms:ListAliases
 kms:ListResourceTags kms:ScheduleKeyDeletion lambda:AddPermission lambda:CreateFunction lambda:DeleteFunction
 lambda:GetFunction lambda:GetPolicy lambda:ListTags lambda:RemovePermission logs:CreateLogGroup logs:DeleteLogGroup
@@ -470,3 +473,36 @@ def test_no_statement_is_decoration(sid):
     rows = [r for r in ROWS if not decide(less, r[0], r[1], r[3]).allowed]
     recorded = [a for a in RECORDED if not action_allowed(less, a)]
     assert rows or recorded, f"nothing fails without {sid}"
+
+
+# The stack's roles are made, changed and deleted by finproc.dr.iam_role alone (its IAM calls are in its
+# source and in tagging.py's "iam" tagger and reader). RolesOfTheStack allows exactly those, so an action
+# that nothing calls any more (amazon.aws.iam_role's ListInstanceProfilesForRole and ListRoleTags, say) makes
+# this test fail when it is added back. One call is deliberately not allowed:
+ROLE_CALLERS = [ROOT / "plugins" / "modules" / "iam_role.py", ROOT / "plugins" / "module_utils" / "tagging.py"]
+NOT_GRANTED = {
+    # Attaching a managed policy (AdministratorAccess, say) to a role the deployer may pass to Lambda would
+    # let the deployer grant itself anything; the stack's roles attach none (managed_policy_arns: []), so
+    # the module only ever detaches (drift, destroy).
+    "iam:AttachRolePolicy",
+}
+
+
+def iam_calls(paths):
+    """The IAM actions whose client method (e.g. put_role_policy) the files name."""
+    model = botocore.session.get_session().get_service_model("iam")
+    text = "\n".join(path.read_text() for path in paths)
+    return {
+        "iam:" + operation
+        for operation in model.operation_names
+        if re.search(r"\b%s\b" % re.escape(xform_name(operation)), text)
+    }
+
+
+def test_the_roles_statement_allows_exactly_what_finproc_dr_iam_role_calls():
+    (statement,) = [s for s in statements(POLICY) if s["Sid"] == "RolesOfTheStack"]
+    allowed = set(as_list(statement["Action"]))
+    called = iam_calls(ROLE_CALLERS)
+    assert "iam:CreateRole" in called and "iam:TagRole" in called  # the scan finds the module's calls
+    assert sorted(allowed - called) == [], "allowed on the stack's roles, but nothing calls it"
+    assert sorted(called - allowed) == sorted(NOT_GRANTED)

@@ -38,7 +38,7 @@ TASK_KEYWORDS = {
 }  # fmt: skip
 CARRIES = re.compile(r"^(tags|resource_tags|name|alias|description|comment|display_name|.*_name|.*_description)$")
 # Our modules' lists of specs that carry tags and names of their own.
-SPEC_LISTS = {"subnets", "gateways", "alarms"}
+SPEC_LISTS = {"subnets", "gateways", "alarms", "inline_policies"}
 # Parameters that match the pattern and send no name, tag or description AWS limits, each with why.
 NOT_LIMITED = {
     ("amazon.aws.route53", "alias"): "a boolean: whether the record is an alias record",
@@ -98,7 +98,7 @@ def test_the_walker_finds_the_roles_tasks():
     modules = {module for _where, _name, module, _args in TASKS}
     # A walker that finds nothing proves nothing: these modules are the stack's.
     for expected in (
-        "amazon.aws.iam_role",
+        "finproc.dr.iam_role",
         "amazon.aws.s3_bucket",
         "finproc.dr.lambda_function",
         "finproc.dr.sns_topic",
@@ -144,8 +144,8 @@ def test_every_covered_parameter_stands_on_the_installed_model():
 
 def test_an_unmapped_parameter_fails_the_walker(monkeypatch):
     # The test above is not vacuous: a parameter taken out of the table is reported with what to add.
-    monkeypatch.delitem(aws_limits.COVERAGE, ("amazon.aws.iam_role", "name"))
-    with pytest.raises(AssertionError, match=r"amazon.aws.iam_role's 'name' is not in aws_limits.COVERAGE"):
+    monkeypatch.delitem(aws_limits.COVERAGE, ("finproc.dr.iam_role", "name"))
+    with pytest.raises(AssertionError, match=r"finproc.dr.iam_role's 'name' is not in aws_limits.COVERAGE"):
         test_every_tag_and_name_the_roles_send_is_covered_by_a_model_rule()
 
 

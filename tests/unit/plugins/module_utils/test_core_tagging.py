@@ -19,6 +19,7 @@ ARN = {
     "route53": "healthcheck/abcdef01-2345-6789-abcd-ef0123456789",
     "ec2": "subnet-0123456789abcdef0",
     "kms": "arn:aws:kms:us-east-2:123456789012:key/11111111-1111-4111-8111-111111111111",
+    "iam": "finproc-dev-monitor-us-east-2",  # a role is named by its name
 }
 BOTO_SERVICE = {"lambda": "lambda"}
 TO_SET = {"b": "2", "a": "1"}
@@ -75,6 +76,10 @@ WRITES = {
             {"KeyId": ARN["kms"], "Tags": [{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}]},
         ),
     ],
+    "iam": [
+        ("untag_role", {"RoleName": ARN["iam"], "TagKeys": ["y", "z"]}),
+        ("tag_role", {"RoleName": ARN["iam"], "Tags": KV}),
+    ],
 }
 
 # (read request, its reply) per API, the reply holding the tags {"a": "1", "b": "2"}.
@@ -105,6 +110,20 @@ READS = {
         "list_resource_tags",
         {"KeyId": ARN["kms"]},
         {"Tags": [{"TagKey": "a", "TagValue": "1"}, {"TagKey": "b", "TagValue": "2"}], "Truncated": False},
+    ),
+    "iam": (
+        "get_role",
+        {"RoleName": ARN["iam"]},
+        {
+            "Role": {
+                "Path": "/",
+                "RoleName": ARN["iam"],
+                "RoleId": "AROAEXAMPLEEXAMPLE123",
+                "Arn": "arn:aws:iam::123456789012:role/" + ARN["iam"],
+                "CreateDate": "2026-01-01T00:00:00Z",
+                "Tags": KV,
+            }
+        },
     ),
 }
 

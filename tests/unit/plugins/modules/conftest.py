@@ -60,6 +60,11 @@ def route53():
 
 
 @pytest.fixture
+def iam():
+    yield from _stubbed("iam")
+
+
+@pytest.fixture
 def moto_account(monkeypatch, tmp_path):
     """In-process moto, with nothing of the machine's AWS set-up: no emulator endpoint, no real
     credentials, no config file."""
