@@ -509,6 +509,10 @@ COVERAGE = {
     ("amazon.aws.ec2_security_group", "tags"): "tags:ec2",
     ("amazon.aws.ec2_security_group", "name"): "security_group",
     ("amazon.aws.ec2_security_group", "description"): "security_group_description",
+    # Each group of its `groups` list (the walker reads each as the arguments of one group).
+    ("finproc.dr.ec2_security_groups", "tags"): "tags:ec2",
+    ("finproc.dr.ec2_security_groups", "name"): "security_group",
+    ("finproc.dr.ec2_security_groups", "description"): "security_group_description",
     ("amazon.aws.ec2_vpc_endpoint", "tags"): "tags:ec2",
     ("finproc.dr.ec2_vpc_flow_log", "tags"): "tags:ec2",
     ("finproc.dr.ec2_vpc_flow_log", "log_group_name"): "log_group",

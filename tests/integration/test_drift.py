@@ -308,7 +308,9 @@ def local_inventory_module():
 
 
 # -- the tasks that name each drift ---------------------------------------------------------------
-SG_TASK = "finproc.dr.network : Set the app security group's rules (app port from the ALB group; HTTPS out)"
+SG_TASK = "finproc.dr.network : Create or update the ALB and app security groups and their rules " + (
+    "(ALB 80/443 in, app port out; app port from the ALB, HTTPS out)"
+)
 KEY_TASK = "finproc.dr.encryption : Create or update the KMS keys (the region's; the global region's on the primary)"
 SUBNETS_TASK = "finproc.dr.network : Create or update the subnets (public and private, one of each per AZ)"
 TABLE_TASK_PREFIX = "finproc.dr.data : Create or update the global table"
@@ -391,7 +393,8 @@ def test_security_group_rule_added(stack):
     rogue = ("tcp", 22, 22, "10.0.0.0/8")
     assert rogue in stack["drifted"]["security_group"]
     diff = stack["check"].result(PRIMARY, SG_TASK)["diff"]
-    assert differing(diff) == {("rules", "tcp 22 10.0.0.0/8")}, differing(diff)
+    app = "finproc-%s-app" % stack["environment"]
+    assert differing(diff) == {(app, "rules", "tcp 22 10.0.0.0/8")}, differing(diff)
     assert shown(stack["check"].output, "-", "10.0.0.0/8")
     assert rogue not in stack["repaired"]["security_group"]
     assert stack["repaired"]["security_group"] == stack["converged"]["security_group"]

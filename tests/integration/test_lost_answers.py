@@ -54,7 +54,8 @@ MUST_LOSE = {
     "CreateLoadBalancer",  # idempotent by name and settings (ELBv2 CreateLoadBalancer)
     "CreateListener",  # idempotent likewise
     "CreateBucket",  # amazon.aws.s3_bucket takes BucketAlreadyOwnedByYou as there
-    "AuthorizeSecurityGroupIngress",  # finproc.dr.ec2_security_group_rules (create_once, the group's rules read)
+    "CreateSecurityGroup",  # finproc.dr.ec2_security_groups (create_once, found by VPC and group name)
+    "AuthorizeSecurityGroupIngress",  # finproc.dr.ec2_security_groups (create_once, the group's rules read)
     "RevokeSecurityGroupEgress",
     "CreateRouteTable",  # finproc.dr.ec2_vpc_route_tables (ClientToken, found by VPC, Name and stack tag)
     "CreateRoute",  # finproc.dr.ec2_vpc_route_tables (create_once, the table read again)
@@ -64,8 +65,6 @@ MUST_LOSE = {
 # Writes of amazon.aws modules that FAIL when botocore retries them after a lost answer (AWS refuses the
 # second call: the first one was carried out); no duplicate, but the converge stops. Not lost here.
 SKIPPED = {
-    # ec2_security_group: the retry is refused, the group's name being taken by the first call's group
-    "CreateSecurityGroup": "amazon.aws.ec2_security_group: InvalidGroup.Duplicate",
     # ec2_vpc_endpoint: the retry is refused (RouteAlreadyExists: the first call's endpoint holds the routes);
     # its client_token option fails every creation in amazon.aws 10.1.2 (KeyError 'creation_timestamp')
     "CreateVpcEndpoint": "amazon.aws.ec2_vpc_endpoint: RouteAlreadyExists",

@@ -39,6 +39,7 @@ TASK_KEYWORDS = {
 CARRIES = re.compile(r"^(tags|resource_tags|name|alias|description|comment|display_name|.*_name|.*_description)$")
 # Our modules' lists of specs that carry tags and names of their own.
 SPEC_LISTS = {"subnets", "gateways", "alarms", "inline_policies"}
+RESOURCE_LISTS = {"groups"}
 # Parameters that match the pattern and send no name, tag or description AWS limits, each with why.
 NOT_LIMITED = {
     ("amazon.aws.route53", "alias"): "a boolean: whether the record is an alias record",
@@ -59,6 +60,12 @@ def _tasks(tasks, where):
             if key in TASK_KEYWORDS or "." not in key or not isinstance(args, dict):
                 continue
             yield where, task.get("name", ""), key, args
+            # A list of whole resources of one of our modules (ec2_security_groups' groups, each with its own
+            # name, description and tags): each element is walked as the arguments of one resource.
+            for param in RESOURCE_LISTS if key.startswith("finproc.dr.") else ():
+                for element in args.get(param) or []:
+                    if isinstance(element, dict):
+                        yield where, task.get("name", ""), key, element
 
 
 def sending_tasks():
