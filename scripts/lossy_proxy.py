@@ -21,6 +21,9 @@ Describe*/List*/Get*; JSON/CBOR RPC (``X-Amz-Target``, ``/service/<s>/operation/
 method (not GET/HEAD), named by the botocore model's request URI. ``--only``/``--skip`` (action names, or
 ``service:Action``) narrow the writes that may be lost. Every lost answer is a JSON line in ``--log``
 (service, region, action, mode, status).
+
+Counting mode (``make bench``): ``--every 0`` loses nothing, and ``--count FILE`` writes one JSON line per
+request, whatever its answer (service, region, action, write, status).
 """
 
 from __future__ import annotations
@@ -145,7 +148,7 @@ class Policy:
     """Which successful writes lose their answer, and how (deterministic)."""
 
     def __init__(self, every=2, seed=0, only=(), skip=()):
-        self.every = max(1, int(every))
+        self.every = max(0, int(every))  # 0: lose nothing (counting mode)
         self.seed = int(seed)
         self.only = set(only)
         self.skip = set(skip)
@@ -158,6 +161,8 @@ class Policy:
 
     def decide(self, service, region, action):
         """None (answer passes) or the mode ("close" or "500") for this successful write."""
+        if not self.every:
+            return None
         if self.only and not self._listed(self.only, service, action):
             return None
         if self._listed(self.skip, service, action):
@@ -190,8 +195,9 @@ def read_body(rfile, headers):
     return (rfile.read(length) if length else b""), False
 
 
-def make_handler(routes, default, policy, log_path):
+def make_handler(routes, default, policy, log_path, count_path=None):
     log_lock = threading.Lock()
+    count_lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -217,6 +223,10 @@ def make_handler(routes, default, policy, log_path):
             status, reason, answer_headers = answer.status, answer.reason, answer.getheaders()
             conn.close()
 
+            if count_path:
+                with count_lock, open(count_path, "a") as count:
+                    record = {"service": service, "region": region, "action": action, "write": write, "status": status}
+                    count.write(json.dumps(record) + "\n")
             mode = policy.decide(service, region, action) if write and 200 <= status < 300 else None
             if mode:
                 with log_lock, open(log_path, "a") as log:
@@ -250,12 +260,18 @@ def parse_args(argv):
     parser.add_argument("--listen", default="127.0.0.1:5631", help="host:port to listen on")
     parser.add_argument("--default", required=True, help="the upstream of every service not routed")
     parser.add_argument("--route", action="append", default=[], help="<signing name>=<upstream url>")
-    parser.add_argument("--every", type=int, default=2, help="lose occurrences 1, 1+every, ... of each write")
+    parser.add_argument(
+        "--every", type=int, default=2, help="lose occurrences 1, 1+every, ... of each write (0: lose none)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the close/500 alternation")
     parser.add_argument("--only", default="", help="comma-separated actions (or service:Action) that may be lost")
     parser.add_argument("--skip", default="", help="comma-separated actions (or service:Action) never lost")
-    parser.add_argument("--log", required=True, help="JSON lines of the lost answers")
-    return parser.parse_args(argv)
+    parser.add_argument("--log", help="JSON lines of the lost answers (required unless --every 0)")
+    parser.add_argument("--count", help="JSON lines of every request: service, region, action, write, status")
+    args = parser.parse_args(argv)
+    if args.every and not args.log:
+        parser.error("--log is required unless --every 0")
+    return args
 
 
 def main(argv=None):
@@ -265,7 +281,8 @@ def main(argv=None):
     skipped = [name for name in args.skip.split(",") if name]
     policy = Policy(args.every, args.seed, names, skipped)
     host, port = args.listen.rsplit(":", 1)
-    server = ThreadingHTTPServer((host, int(port)), make_handler(routes, args.default, policy, args.log))
+    handler = make_handler(routes, args.default, policy, args.log, args.count)
+    server = ThreadingHTTPServer((host, int(port)), handler)
     server.daemon_threads = True
     print("lossy_proxy: listening on %s, default %s, routes %s" % (args.listen, args.default, routes), flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -228,3 +228,36 @@ def test_the_proxy_forwards_and_loses_answers_both_ways(tmp_path):
     finally:
         front.shutdown()
         upstream.shutdown()
+
+
+def test_counting_mode_loses_nothing_and_counts_every_request(tmp_path):
+    """make bench's counting mode: --every 0 loses no answer, --count writes one line per request."""
+    assert proxy.Policy(every=0).decide("ec2", "us-east-2", "CreateSubnet") is None
+    args = proxy.parse_args(["--default", "http://127.0.0.1:1", "--every", "0", "--count", "c.jsonl"])
+    assert args.log is None and args.count == "c.jsonl"
+    with pytest.raises(SystemExit):
+        proxy.parse_args(["--default", "http://127.0.0.1:1"])  # losing answers still needs --log
+    Upstream.got = []
+    upstream = serve(Upstream)
+    count = tmp_path / "count.jsonl"
+    policy = proxy.Policy(every=0)
+    front = serve(proxy.make_handler({}, "http://127.0.0.1:%d" % upstream.server_port, policy, None, str(count)))
+    try:
+        client = botocore.session.get_session().create_client(
+            "ec2",
+            region_name="us-west-2",
+            endpoint_url="http://127.0.0.1:%d" % front.server_port,
+            aws_access_key_id="AKIDEXAMPLE",
+            aws_secret_access_key="secret",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        answers = [client.create_subnet(VpcId="vpc-1", CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"] for _ in range(3)]
+        assert answers == ["subnet-1"] * 3
+        lines = [json.loads(line) for line in count.read_text().splitlines()]
+        assert (
+            lines
+            == [{"service": "ec2", "region": "us-west-2", "action": "CreateSubnet", "write": True, "status": 200}] * 3
+        )
+    finally:
+        front.shutdown()
+        upstream.shutdown()
