@@ -61,7 +61,7 @@ unit: install
 	pytest -q tests/unit tests/packaging
 
 integration: install emulator-up
-	$(WITH_EMULATOR) pytest -q tests/integration
+	$(WITH_EMULATOR) pytest -q --durations=20 tests/integration
 
 # failover = the default scenario's every step + the drill (tests/unit/scripts/test_molecule.py).
 molecule: install
