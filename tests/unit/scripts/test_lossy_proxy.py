@@ -194,6 +194,18 @@ def serve(handler):
     return server
 
 
+def ec2_through(front, region):
+    """An EC2 client of `region` sending to the proxy `front`, one attempt per call."""
+    return botocore.session.get_session().create_client(
+        "ec2",
+        region_name=region,
+        endpoint_url="http://127.0.0.1:%d" % front.server_port,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
 def test_the_proxy_forwards_and_loses_answers_both_ways(tmp_path):
     Upstream.got = []
     upstream = serve(Upstream)
@@ -201,14 +213,7 @@ def test_the_proxy_forwards_and_loses_answers_both_ways(tmp_path):
     policy = proxy.Policy(every=2, seed=0)
     front = serve(proxy.make_handler({}, "http://127.0.0.1:%d" % upstream.server_port, policy, str(log)))
     try:
-        client = botocore.session.get_session().create_client(
-            "ec2",
-            region_name="us-east-2",
-            endpoint_url="http://127.0.0.1:%d" % front.server_port,
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        client = ec2_through(front, "us-east-2")
         errors = []
         for _request in range(4):
             try:
@@ -243,14 +248,7 @@ def test_counting_mode_loses_nothing_and_counts_every_request(tmp_path):
     policy = proxy.Policy(every=0)
     front = serve(proxy.make_handler({}, "http://127.0.0.1:%d" % upstream.server_port, policy, None, str(count)))
     try:
-        client = botocore.session.get_session().create_client(
-            "ec2",
-            region_name="us-west-2",
-            endpoint_url="http://127.0.0.1:%d" % front.server_port,
-            aws_access_key_id="AKIDEXAMPLE",
-            aws_secret_access_key="secret",
-            config=Config(retries={"total_max_attempts": 1}),
-        )
+        client = ec2_through(front, "us-west-2")
         answers = [client.create_subnet(VpcId="vpc-1", CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"] for _ in range(3)]
         assert answers == ["subnet-1"] * 3
         lines = [json.loads(line) for line in count.read_text().splitlines()]
