@@ -808,6 +808,24 @@ def preflight_warnings(regions, settings):
     return _findings(regions, settings)[1]
 
 
+def preflight_zone_findings(regions):
+    """The zone checks alone, once EC2 listed the zones (roles/preflight/tasks/zones.yml): a dict of
+    problems and warnings, each the same sentence preflight_problems / preflight_warnings give for it.
+
+    That task runs after every other check passed, in a new worker process: the whole _findings there
+    would load botocore's models again for nothing (about 1.7 s of CPU per run, docs/performance.md).
+    """
+    problems, warnings = [], []
+    for record in regions or []:
+        region, listed = record.get("region"), record.get("ec2_zones")
+        if not isinstance(region, str) or not region or listed is None:
+            continue
+        for index, az in enumerate(record.get("azs") or []):
+            if isinstance(az, str) and re.match(r"^%s[a-z]$" % re.escape(region), az):
+                _check_zone_with_ec2(problems, "host %s" % record.get("host"), index, az, region, listed, warnings)
+    return {"problems": problems, "warnings": warnings}
+
+
 def _findings(regions, settings):
     """(problems, warnings) of the inventory."""
     problems, warnings = [], []
@@ -858,4 +876,8 @@ def _findings(regions, settings):
 
 class FilterModule(object):
     def filters(self):
-        return {"preflight_problems": preflight_problems, "preflight_warnings": preflight_warnings}
+        return {
+            "preflight_problems": preflight_problems,
+            "preflight_warnings": preflight_warnings,
+            "preflight_zone_findings": preflight_zone_findings,
+        }

@@ -7,6 +7,7 @@ from ansible_collections.finproc.dr.plugins.filter.preflight import (
     known_regions,
     preflight_problems,
     preflight_warnings,
+    preflight_zone_findings,
 )
 from certificate_factory import DAY, NOW, cert_pem, intermediate, key, key_pem, leaf, root
 
@@ -903,12 +904,15 @@ EC2_EAST = listed(
     ids=["listed", "listed, not the first two", "not listed", "not opted in", "nothing listed"],
 )
 def test_the_zones_ec2_lists(azs, zones, expected):
-    problems = preflight_problems(regions(east__azs=azs, east__ec2_zones=zones), settings())
+    records = regions(east__azs=azs, east__ec2_zones=zones)
+    problems = preflight_problems(records, settings())
     if expected is None:
         assert problems == []
     else:
         assert problems[0] == expected
         assert len(problems) == (2 if not zones else 1)
+    # The zone-only pass (roles/preflight/tasks/zones.yml) gives the same sentences, and no other.
+    assert preflight_zone_findings(records) == {"problems": problems, "warnings": []}
 
 
 @pytest.mark.parametrize("state", ["impaired", "information", "constrained", "unavailable"])
@@ -917,10 +921,19 @@ def test_a_zone_in_an_event_is_a_warning_not_a_problem(state):
     zones = listed(("us-east-2a", state, "opt-in-not-required"), ("us-east-2b", "available", "opt-in-not-required"))
     records, chosen = regions(east__azs=["us-east-2a", "us-east-2b"], east__ec2_zones=zones), settings()
     assert preflight_problems(records, chosen) == []
-    assert preflight_warnings(records, chosen) == [
+    expected = [
         "host us-east-2: dr_azs[0] us-east-2a is %s, not available (an AZ event: see the AWS Health Dashboard); "
         "EC2 DescribeAvailabilityZones listed us-east-2a (%s), us-east-2b (available)" % (state, state)
     ]
+    assert preflight_warnings(records, chosen) == expected
+    assert preflight_zone_findings(records) == {"problems": [], "warnings": expected}
+
+
+def test_the_zone_only_pass_leaves_the_other_checks_alone():
+    """zones.yml runs it after every other check passed: it checks zones with ec2_zones, nothing else."""
+    records = regions(east__azs=["us-east-2a", "us-west-2b"], east__vpc_cidr="bad", east__ec2_zones=EC2_EAST)
+    assert preflight_zone_findings(records) == {"problems": [], "warnings": []}
+    assert preflight_zone_findings(regions()) == {"problems": [], "warnings": []}
 
 
 def test_a_zone_of_another_region_is_not_also_looked_up():
