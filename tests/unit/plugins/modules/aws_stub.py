@@ -72,3 +72,8 @@ def record_requests(client):
     event = "before-parameter-build." + client.meta.service_model.service_id.hyphenize()
     client.meta.events.register(event, lambda params, model, **kw: calls.append((model.name, copy.deepcopy(params))))
     return calls
+
+
+def writes(requests):
+    """The requests of `record_requests` that are not reads (Describe*)."""
+    return [(op, params) for op, params in requests if not op.startswith("Describe")]

@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from aws_stub import stubbed_client
+from aws_stub import record_requests, stubbed_client
 from moto import mock_aws
 
 
@@ -17,6 +17,18 @@ def _stubbed(service):
 @pytest.fixture
 def ec2():
     yield from _stubbed("ec2")
+
+
+@pytest.fixture
+def ec2_sent(ec2):
+    """Every request the stubbed EC2 client makes (aws_stub.record_requests)."""
+    return record_requests(ec2[0])
+
+
+@pytest.fixture
+def instant_backoff(monkeypatch):
+    """Back-off and settle pauses (AWSRetry, create_once) return at once."""
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ the model. A request nobody queued fails, and the Stubber must be drained.
 
 import pytest
 from ansible_collections.finproc.dr.plugins.modules import ec2_security_groups as module
-from aws_stub import record_requests, run_module
+from aws_stub import run_module, writes
 
 VPC = "vpc-1"
 APP, ALB_NAME = "finproc-dev-app", "finproc-dev-alb"
@@ -106,22 +106,16 @@ def looked_up(stub, ingress, egress):
     stub.add_response("describe_security_groups", reply, {"GroupIds": [GROUP]})
 
 
+pytestmark = pytest.mark.usefixtures("instant_backoff")
+
+
 @pytest.fixture
-def sent(ec2):
-    return record_requests(ec2[0])
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff(monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda seconds: None)
+def sent(ec2_sent):
+    return ec2_sent
 
 
 def run(ec2, monkeypatch, capsys, args=None, **kw):
     return run_module(module.main, dict(args or ARGS), ec2[0], monkeypatch, capsys, **kw)
-
-
-def writes(sent):
-    return [(op, params) for op, params in sent if not op.startswith("Describe")]
 
 
 # -- the rules (moved from test_ec2_security_group_rules.py) ----------------------------------------
@@ -136,12 +130,19 @@ def test_a_converged_group_is_read_once_and_left_alone(ec2, monkeypatch, capsys,
     assert [op for op, _params in sent] == ["DescribeSecurityGroups"]
 
 
-def test_a_rule_added_behind_our_back_is_the_only_difference_check_mode_shows(ec2, monkeypatch, capsys, sent):
-    described(ec2[1], [APP_IN, ROGUE], [HTTPS_OUT])
-    result, code = run(ec2, monkeypatch, capsys, check_mode=True, diff=True)
+@pytest.mark.parametrize("both", [False, True], ids=["app-group-alone", "both-groups"])
+def test_a_rule_added_behind_our_back_is_the_only_difference_check_mode_shows(ec2, monkeypatch, capsys, sent, both):
+    if both:
+        groups = both_converged()
+        groups[1]["IpPermissions"].append(ROGUE)
+        listed(ec2[1], groups, (ALB_NAME, APP))
+    else:
+        described(ec2[1], [APP_IN, ROGUE], [HTTPS_OUT])
+    result, code = run(ec2, monkeypatch, capsys, BOTH if both else ARGS, check_mode=True, diff=True)
     assert code == 0, result
     assert result["changed"] is True
-    # The inbound rules only (the outbound ones do not differ), and in them only the rogue rule, on its group.
+    # The inbound rules only (the outbound ones do not differ), and in them only the rogue rule, on its
+    # group (not on the other group, which does not differ).
     assert result["diff"] == {
         "before": {APP: {"rules": {"tcp 22 10.0.0.0/8": "", "tcp 8080 " + ALB: "From the load balancer only"}}},
         "after": {APP: {"rules": {"tcp 8080 " + ALB: "From the load balancer only"}}},
@@ -403,20 +404,6 @@ def test_both_groups_converged_are_read_with_one_call_and_left_alone(ec2, monkey
     }
     assert result["security_groups"][ALB_NAME]["tags"] == ALB_TAGS
     assert result["security_groups"][APP]["ip_permissions_egress"][0]["from_port"] == 443
-
-
-def test_a_rule_added_behind_our_back_on_one_group_is_named_on_it_and_nothing_else(ec2, monkeypatch, capsys, sent):
-    groups = both_converged()
-    groups[1]["IpPermissions"].append(ROGUE)
-    listed(ec2[1], groups, (ALB_NAME, APP))
-    result, code = run(ec2, monkeypatch, capsys, BOTH, check_mode=True, diff=True)
-    assert code == 0, result
-    assert result["changed"] is True
-    assert result["diff"] == {
-        "before": {APP: {"rules": {"tcp 22 10.0.0.0/8": "", "tcp 8080 " + ALB: "From the load balancer only"}}},
-        "after": {APP: {"rules": {"tcp 8080 " + ALB: "From the load balancer only"}}},
-    }
-    assert writes(sent) == []
 
 
 def test_a_tag_changed_behind_our_back_is_set_back(ec2, monkeypatch, capsys, sent):
