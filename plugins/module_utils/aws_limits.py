@@ -514,6 +514,8 @@ COVERAGE = {
     ("finproc.dr.ec2_security_groups", "name"): "security_group",
     ("finproc.dr.ec2_security_groups", "description"): "security_group_description",
     ("amazon.aws.ec2_vpc_endpoint", "tags"): "tags:ec2",
+    ("finproc.dr.ec2_vpc_endpoints", "tags"): "tags:ec2",
+    ("finproc.dr.ec2_vpc_endpoints", "endpoints"): "tags:ec2",  # each endpoint's own tags (its Name)
     ("finproc.dr.ec2_vpc_flow_log", "tags"): "tags:ec2",
     ("finproc.dr.ec2_vpc_flow_log", "log_group_name"): "log_group",
     ("amazon.aws.cloudwatchlogs_log_group", "tags"): "tags:logs",

@@ -38,7 +38,7 @@ TASK_KEYWORDS = {
 }  # fmt: skip
 CARRIES = re.compile(r"^(tags|resource_tags|name|alias|description|comment|display_name|.*_name|.*_description)$")
 # Our modules' lists of specs that carry tags and names of their own.
-SPEC_LISTS = {"subnets", "gateways", "alarms", "inline_policies"}
+SPEC_LISTS = {"subnets", "gateways", "alarms", "inline_policies", "endpoints"}
 RESOURCE_LISTS = {"groups"}
 # Parameters that match the pattern and send no name, tag or description AWS limits, each with why.
 NOT_LIMITED = {
