@@ -383,8 +383,8 @@ TAG_APIS = {
     "lambda": TagApi("lambda", "Lambda", "TagResource", "Tags{k}", "Tags{v}", "Tags"),
     "events": TagApi("events", "EventBridge", "TagResource", "Tags[].Key", "Tags[].Value", "Tags"),
     "cloudwatch": TagApi("cloudwatch", "CloudWatch", "TagResource", "Tags[].Key", "Tags[].Value", "Tags"),
-    # amazon.aws.cloudwatchlogs_log_group tags with CreateLogGroup and TagLogGroup (same shapes).
-    "logs": TagApi("logs", "CloudWatch Logs", "TagLogGroup", "tags{k}", "tags{v}", "tags"),
+    # finproc.dr.cloudwatch_log_groups tags with CreateLogGroup and TagResource (same shapes).
+    "logs": TagApi("logs", "CloudWatch Logs", "TagResource", "tags{k}", "tags{v}", "tags"),
     "iam": TagApi("iam", "IAM", "TagRole", "Tags[].Key", "Tags[].Value", "Tags"),
 }
 
@@ -520,6 +520,9 @@ COVERAGE = {
     ("finproc.dr.ec2_vpc_flow_log", "log_group_name"): "log_group",
     ("amazon.aws.cloudwatchlogs_log_group", "tags"): "tags:logs",
     ("amazon.aws.cloudwatchlogs_log_group", "log_group_name"): "log_group",
+    # Each group of finproc.dr.cloudwatch_log_groups' `groups` list (the walker reads each as one group).
+    ("finproc.dr.cloudwatch_log_groups", "tags"): "tags:logs",
+    ("finproc.dr.cloudwatch_log_groups", "name"): "log_group",
     ("amazon.aws.iam_role", "tags"): "tags:iam",
     ("amazon.aws.iam_role", "name"): "iam_role",
     ("amazon.aws.iam_role", "description"): "iam_role_description",

@@ -55,6 +55,7 @@ MUST_LOSE = {
     "CreateListener",  # idempotent likewise
     "CreateBucket",  # amazon.aws.s3_bucket takes BucketAlreadyOwnedByYou as there
     "CreateSecurityGroup",  # finproc.dr.ec2_security_groups (create_once, found by VPC and group name)
+    "CreateLogGroup",  # finproc.dr.cloudwatch_log_groups (create_once, found by name)
     "AuthorizeSecurityGroupIngress",  # finproc.dr.ec2_security_groups (create_once, the group's rules read)
     "RevokeSecurityGroupEgress",
     "CreateRouteTable",  # finproc.dr.ec2_vpc_route_tables (ClientToken, found by VPC, Name and stack tag)
@@ -68,7 +69,6 @@ SKIPPED = {
     # ec2_vpc_endpoint: the retry is refused (RouteAlreadyExists: the first call's endpoint holds the routes);
     # its client_token option fails every creation in amazon.aws 10.1.2 (KeyError 'creation_timestamp')
     "CreateVpcEndpoint": "amazon.aws.ec2_vpc_endpoint: RouteAlreadyExists",
-    "CreateLogGroup": "amazon.aws.cloudwatchlogs_log_group: ResourceAlreadyExistsException",
     "ChangeResourceRecordSets": "amazon.aws.route53: a CREATE or DELETE of a change carried out is refused",
     # route53_zone's CallerReference is made once per call: the retry is refused, not duplicated
     "CreateHostedZone": "amazon.aws.route53_zone: HostedZoneAlreadyExists",

@@ -77,6 +77,11 @@ def iam():
 
 
 @pytest.fixture
+def logs():
+    yield from _stubbed("logs")
+
+
+@pytest.fixture
 def moto_account(monkeypatch, tmp_path):
     """In-process moto, with nothing of the machine's AWS set-up: no emulator endpoint, no real
     credentials, no config file."""
