@@ -230,6 +230,21 @@ def _api(client, operation):
     return _raw(client).meta.method_to_api_mapping.get(operation, operation)
 
 
+def settle_listed(read, names, settle=SETTLE, sleep=None):
+    """Resources just created, listed: ``read(names)`` ({name: resource}) again after each pause of `settle`
+    until every one of `names` is listed (a resource just created may not be listed yet: "Eventual
+    consistency in the Amazon EC2 API", https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+    Returns (what the last read found, the names still not listed)."""
+    sleep = sleep or time.sleep
+    found = read(names)
+    for pause in settle:
+        if all(name in found for name in names):
+            break
+        sleep(pause)
+        found = read(names)
+    return found, [name for name in names if name not in found]
+
+
 def _look(find, settle, sleep):
     found = find()
     for pause in settle:

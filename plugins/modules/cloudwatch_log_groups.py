@@ -134,7 +134,6 @@ log_groups:
 """
 
 import re
-import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -142,8 +141,8 @@ from ansible_collections.finproc.dr.plugins.module_utils import aws_limits
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import SETTLE
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import settle_listed
 from ansible_collections.finproc.dr.plugins.module_utils.results import changes
 from ansible_collections.finproc.dr.plugins.module_utils.results import exit_result
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -203,13 +202,7 @@ class LogGroups(object):
 
     def settle(self, names):
         """{name: group} of every group of `names` (some just created): read again until all are listed."""
-        found = self.describe(names)
-        for pause in SETTLE:
-            if all(name in found for name in names):
-                break
-            time.sleep(pause)
-            found = self.describe(names)
-        missing = [name for name in names if name not in found]
+        found, missing = settle_listed(self.describe, names)
         if missing:
             listed = ", ".join(missing)
             self.module.fail_json(msg="log groups %s: created, but not listed by DescribeLogGroups" % listed)

@@ -170,8 +170,6 @@ groups:
       rules_egress: {"tcp 443 0.0.0.0/0": "HTTPS out"}
 """
 
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -179,8 +177,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
-from ansible_collections.finproc.dr.plugins.module_utils.idempotency import SETTLE
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
+from ansible_collections.finproc.dr.plugins.module_utils.idempotency import settle_listed
 from ansible_collections.finproc.dr.plugins.module_utils.results import changes
 from ansible_collections.finproc.dr.plugins.module_utils.results import exit_result
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -242,13 +240,7 @@ class SecurityGroups(object):
 
     def settle(self, names):
         """{name: group} of `names` just created: read again (one call) until all of them are listed."""
-        found = self.describe(names)
-        for pause in SETTLE:
-            if all(name in found for name in names):
-                break
-            time.sleep(pause)
-            found = self.describe(names)
-        missing = [name for name in names if name not in found]
+        found, missing = settle_listed(self.describe, names)
         if missing:
             self.module.fail_json(
                 msg="security groups %s of %s: created, but not listed by DescribeSecurityGroups"

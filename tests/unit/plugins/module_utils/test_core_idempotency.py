@@ -448,3 +448,25 @@ def test_a_service_busy_code_is_refused_and_the_back_off_is_capped(ec2):
         sleep=slept.append,
     )
     assert got == SUBNET and slept == [5, 10, 12]
+
+
+def test_settle_listed_reads_again_until_every_new_resource_is_listed():
+    reads, pauses = [], []
+    answers = [{"a": 1}, {"a": 1}, {"a": 1, "b": 2}]
+
+    def read(names):
+        reads.append(list(names))
+        return answers[len(reads) - 1]
+
+    found, missing = idempotency.settle_listed(read, ["a", "b"], settle=(1, 2, 4), sleep=pauses.append)
+
+    assert found == {"a": 1, "b": 2} and missing == []
+    assert pauses == [1, 2] and reads == [["a", "b"]] * 3
+
+
+def test_settle_listed_names_what_is_never_listed():
+    pauses = []
+    found, missing = idempotency.settle_listed(lambda names: {"a": 1}, ["a", "b"], settle=(1, 2), sleep=pauses.append)
+
+    assert found == {"a": 1} and missing == ["b"]
+    assert pauses == [1, 2]

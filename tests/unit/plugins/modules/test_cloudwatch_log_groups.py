@@ -6,7 +6,7 @@ Amazon CloudWatch Logs", https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest
 """
 
 import pytest
-from aws_stub import fake_clock, record_requests, run_module
+from aws_stub import record_requests, run_module
 
 from ansible_collections.finproc.dr.plugins.modules import cloudwatch_log_groups
 
@@ -178,20 +178,25 @@ def test_tags_changed_behind_our_back_are_set_and_unset_on_the_arn_without_the_s
     assert result["log_groups"][0]["tags"] == tags_of(FUNCTION)
 
 
-def test_a_lost_create_answer_adopts_the_group_it_made_and_sends_no_second_create(logs, monkeypatch, capsys):
+def create_fails(logs, code, status, found):
+    """The function's group is missing, CreateLogGroup answers `code`, the look-up by name finds `found`."""
     client, stub = logs
-    fake_clock(monkeypatch, cloudwatch_log_groups)
     sent = record_requests(client)
-    args = {"groups": [spec(FUNCTION)]}
     describe(stub, [], names=[FUNCTION])
-    # The answer is lost (500): the group may have been made. It is looked up by name, found, adopted.
     stub.add_client_error(
-        "create_log_group",
-        service_error_code="ServiceUnavailableException",
-        http_status_code=500,
-        expected_params=create_request(FUNCTION),
+        "create_log_group", service_error_code=code, http_status_code=status, expected_params=create_request(FUNCTION)
     )
-    describe(stub, [group(FUNCTION, retention=None)], names=[FUNCTION])
+    describe(stub, [found], names=[FUNCTION])
+    return stub, sent
+
+
+def test_a_lost_create_answer_adopts_the_group_it_made_and_sends_no_second_create(
+    logs, monkeypatch, capsys, instant_backoff
+):
+    # The answer is lost (500): the group may have been made. It is looked up by name, found, adopted.
+    found = group(FUNCTION, retention=None)
+    stub, sent = create_fails(logs, "ServiceUnavailableException", 500, found)
+    args = {"groups": [spec(FUNCTION)]}
     list_tags(stub, FUNCTION)
     stub.add_response("put_retention_policy", {}, {"logGroupName": FUNCTION, "retentionInDays": 30})
     describe(stub, [group(FUNCTION)], names=[FUNCTION])
@@ -204,22 +209,15 @@ def test_a_lost_create_answer_adopts_the_group_it_made_and_sends_no_second_creat
     assert result["log_groups"][0]["log_group_arn"] == group_arn(FUNCTION)
 
 
-def test_resource_already_exists_adopts_the_group_of_that_name_and_brings_it_in_line(logs, monkeypatch, capsys):
+def test_resource_already_exists_adopts_the_group_of_that_name_and_brings_it_in_line(
+    logs, monkeypatch, capsys, instant_backoff
+):
     """Lambda makes /aws/lambda/<function> itself, unencrypted, when the function logs before the group
     exists: CreateLogGroup then answers ResourceAlreadyExistsException and the group is adopted, its key
     associated."""
-    client, stub = logs
-    fake_clock(monkeypatch, cloudwatch_log_groups)
-    sent = record_requests(client)
+    found = group(FUNCTION, key=None, retention=None)
+    stub, sent = create_fails(logs, "ResourceAlreadyExistsException", 400, found)
     args = {"groups": [spec(FUNCTION)]}
-    describe(stub, [], names=[FUNCTION])
-    stub.add_client_error(
-        "create_log_group",
-        service_error_code="ResourceAlreadyExistsException",
-        http_status_code=400,
-        expected_params=create_request(FUNCTION),
-    )
-    describe(stub, [group(FUNCTION, key=None, retention=None)], names=[FUNCTION])
     list_tags(stub, FUNCTION, {})
     stub.add_response("associate_kms_key", {}, {"logGroupName": FUNCTION, "kmsKeyId": KEY})
     stub.add_response("put_retention_policy", {}, {"logGroupName": FUNCTION, "retentionInDays": 30})
