@@ -389,6 +389,9 @@ class Role(AWSResource):
             role = dict(role)
             role.setdefault("Tags", request.get("Tags", []))
             role.setdefault("Description", request.get("Description", ""))
+            # "MaxSessionDuration [...] If you do not specify a value for this setting, the default value of one
+            # hour is applied" (CreateRole).
+            role.setdefault("MaxSessionDuration", request.get("MaxSessionDuration", 3600))
             state = {"role": role, "policies": {}, "attached": []}
         else:
             state = self.read_policies(role)  # adopted: as it is
