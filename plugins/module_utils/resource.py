@@ -23,6 +23,7 @@ __metaclass__ = type
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.finproc.dr.plugins.module_utils import errors
+from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 
 
@@ -52,6 +53,48 @@ def resource_list_argument_spec(parent, listed, options, wait, wait_timeout):
         "wait": dict(type="bool", default=wait),
         "wait_timeout": dict(type="int", default=wait_timeout),
     }
+
+
+def identity_tag_options():
+    """The options of a module listing resources of one VPC whose tags partly identify them: ``tags`` (those
+    of every resource, alias resource_tags) and ``identity_tags`` (the keys of ``tags`` that identify them)."""
+    return {
+        "tags": dict(type="dict", default={}, aliases=["resource_tags"]),
+        "identity_tags": dict(type="list", elements="str", default=[]),
+    }
+
+
+def identity_tag_problems(params):
+    """What is wrong with ``identity_tags`` (identity_tag_options): each key must be one of ``tags``."""
+    return [
+        "identity_tags: %s is not a key of tags" % key for key in params["identity_tags"] if key not in params["tags"]
+    ]
+
+
+class VpcResources(object):
+    """The resources of one VPC listed in a module run (its route tables, its gateway endpoints), identified
+    with the help of the identity tags (identity_tag_options): the EC2 clients and the tags of each."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.vpc_id = module.params["vpc_id"]
+        self.client = aws_client(module, "ec2")
+        # Retries EC2's just-created codes (InvalidRouteTableID.NotFound, InvalidVpcEndpointId.NotFound:
+        # eventual consistency): for the calls about a resource this run has just created only.
+        self.fresh = aws_client(module, "ec2", just_created=True)
+        self.identity = dict((key, module.params["tags"][key]) for key in module.params["identity_tags"])
+
+    def carries_identity(self, tags):
+        """Whether `tags` (a dict) hold every identity tag with its value."""
+        return all(tags.get(key) == value for key, value in self.identity.items())
+
+    def desired_tags(self, spec, **more):
+        """A listed resource's tags: ``tags``, then its own (they win), then `more`."""
+        tags = dict(self.params["tags"])
+        tags.update(spec["tags"] or {})
+        tags.update(more)
+        return tags
 
 
 class AWSResource(object):

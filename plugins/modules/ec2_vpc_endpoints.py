@@ -187,11 +187,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
+from ansible_collections.finproc.dr.plugins.module_utils.resource import VpcResources
+from ansible_collections.finproc.dr.plugins.module_utils.resource import identity_tag_options
+from ansible_collections.finproc.dr.plugins.module_utils.resource import identity_tag_problems
 from ansible_collections.finproc.dr.plugins.module_utils.resource import resource_list_argument_spec
 from ansible_collections.finproc.dr.plugins.module_utils.results import changes
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
@@ -234,9 +236,7 @@ def validate(module):
                     raise ValueError("not a JSON object")
             except ValueError as e:
                 problems.append("endpoints[%d].policy: not a JSON policy document: %s" % (index, e))
-    for key in module.params["identity_tags"]:
-        if key not in module.params["tags"]:
-            problems.append("identity_tags: %s is not a key of tags" % key)
+    problems.extend(identity_tag_problems(module.params))
     if module.params["purge_endpoints"] and not module.params["identity_tags"]:
         problems.append("purge_endpoints needs identity_tags: which endpoints are this stack's")
     if module.params["wait_timeout"] < 1:
@@ -260,16 +260,7 @@ def normalise(endpoint):
     return result
 
 
-class Endpoints(object):
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.vpc_id = module.params["vpc_id"]
-        self.client = aws_client(module, "ec2")
-        # Retries InvalidVpcEndpointId.NotFound (EC2's eventual consistency): for endpoints this run created.
-        self.fresh = aws_client(module, "ec2", just_created=True)
-        self.identity = dict((key, module.params["tags"][key]) for key in module.params["identity_tags"])
-
+class Endpoints(VpcResources):
     # -- reading ------------------------------------------------------------------------------------
     def describe(self, services=None):
         """The live gateway endpoints of the VPC (of `services` when given): ONE paginated call."""
@@ -290,8 +281,7 @@ class Endpoints(object):
         return [e for e in found if (e.get("State") or "").lower() not in GONE_STATES]
 
     def ours(self, endpoint):
-        tags = tags_of(endpoint)
-        return bool(self.identity) and all(tags.get(key) == value for key, value in self.identity.items())
+        return bool(self.identity) and self.carries_identity(tags_of(endpoint))
 
     def matching(self, endpoints, service):
         """The endpoint of `service` (None: none); more than one of it, the one with the identity tags."""
@@ -328,11 +318,6 @@ class Endpoints(object):
         )
 
     # -- wanted -------------------------------------------------------------------------------------
-    def desired_tags(self, spec):
-        tags = dict(self.params["tags"])
-        tags.update(spec["tags"] or {})
-        return tags
-
     def view(self, endpoint, spec):
         """What --diff shows of an endpoint: its route tables, tags, and its policy when one is asked for."""
         shown = {"route_table_ids": sorted(endpoint.get("RouteTableIds") or []), "tags": tags_of(endpoint)}
@@ -451,8 +436,9 @@ class Endpoints(object):
     def run(self):
         specs = self.params["endpoints"]
         purge = self.params["purge_endpoints"]
-        # One read of the VPC's gateway endpoints: the listed services only, unless unlisted ones may go.
-        endpoints = self.describe(None if purge else [spec["service"] for spec in specs])
+        # One read of the VPC's gateway endpoints: the listed services only, unless unlisted ones may go
+        # (none listed and none to purge: nothing to read, and a service-name filter without values).
+        endpoints = self.describe(None if purge else [spec["service"] for spec in specs]) if specs or purge else []
         found = dict((spec["service"], self.matching(endpoints, spec["service"])) for spec in specs)
         listed = set(spec["service"] for spec in specs)
         doomed = [e for e in endpoints if purge and e["ServiceName"] not in listed and self.ours(e)]
@@ -556,11 +542,7 @@ def main():
         policy=dict(type="json"),
     )
     argument_spec = resource_list_argument_spec("vpc_id", "endpoints", endpoint_options, wait=False, wait_timeout=320)
-    argument_spec.update(
-        tags=dict(type="dict", default={}, aliases=["resource_tags"]),
-        identity_tags=dict(type="list", elements="str", default=[]),
-        purge_endpoints=dict(type="bool", default=False),
-    )
+    argument_spec.update(identity_tag_options(), purge_endpoints=dict(type="bool", default=False))
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
     Endpoints(module).run()

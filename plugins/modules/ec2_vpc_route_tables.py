@@ -202,11 +202,13 @@ import functools
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import run_token
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
+from ansible_collections.finproc.dr.plugins.module_utils.resource import VpcResources
+from ansible_collections.finproc.dr.plugins.module_utils.resource import identity_tag_options
+from ansible_collections.finproc.dr.plugins.module_utils.resource import identity_tag_problems
 from ansible_collections.finproc.dr.plugins.module_utils.results import changes
 from ansible_collections.finproc.dr.plugins.module_utils.results import snake
 from ansible_collections.finproc.dr.plugins.module_utils.tagging import apply_tags
@@ -238,9 +240,7 @@ def validate(module):
             if route["dest"] in dests:
                 problems.append("%s.routes[%d]: the destination %s is listed twice" % (where, number, route["dest"]))
             dests.add(route["dest"])
-    for key in module.params["identity_tags"]:
-        if key not in module.params["tags"]:
-            problems.append("identity_tags: %s is not a key of tags" % key)
+    problems.extend(identity_tag_problems(module.params))
     if module.params["state"] == "absent" and not (module.params["identity_tags"] or module.params["route_tables"]):
         problems.append("state=absent needs identity_tags or route_tables: which tables to delete")
     if problems:
@@ -318,16 +318,9 @@ def normalise(table):
     return result
 
 
-class RouteTables(object):
+class RouteTables(VpcResources):
     def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.vpc_id = module.params["vpc_id"]
-        self.client = aws_client(module, "ec2")
-        # Retries InvalidRouteTableID.NotFound (EC2's eventual consistency): for the calls about a table
-        # this run has just created only.
-        self.fresh = aws_client(module, "ec2", just_created=True)
-        self.identity = dict((key, module.params["tags"][key]) for key in module.params["identity_tags"])
+        super(RouteTables, self).__init__(module)
         self.associations = {}
         self.created = set()  # the IDs of the tables this run created
 
@@ -352,10 +345,7 @@ class RouteTables(object):
 
     def matching(self, tables, name):
         found = [
-            table
-            for table in tables
-            if tags_of(table).get("Name") == name
-            and all(tags_of(table).get(key) == value for key, value in self.identity.items())
+            table for table in tables if tags_of(table).get("Name") == name and self.carries_identity(tags_of(table))
         ]
         if len(found) > 1:
             self.module.fail_json(
@@ -376,10 +366,7 @@ class RouteTables(object):
 
     # -- writing ------------------------------------------------------------------------------------
     def desired_tags(self, spec):
-        tags = dict(self.params["tags"])
-        tags.update(spec["tags"] or {})
-        tags["Name"] = spec["name"]
-        return tags
+        return super(RouteTables, self).desired_tags(spec, Name=spec["name"])
 
     def create(self, spec):
         """CreateRouteTable with a deterministic ClientToken: "If you repeat a request with the same client
@@ -570,10 +557,7 @@ class RouteTables(object):
             table
             for table in self.describe()
             if not main_table(table)
-            and (
-                tags_of(table).get("Name") in names
-                or (self.identity and all(tags_of(table).get(k) == v for k, v in self.identity.items()))
-            )
+            and (tags_of(table).get("Name") in names or (self.identity and self.carries_identity(tags_of(table))))
         ]
         before = dict((tags_of(t).get("Name") or t["RouteTableId"], view(t)) for t in tables)
         if not self.module.check_mode:
@@ -615,12 +599,11 @@ def main():
     argument_spec = dict(
         vpc_id=dict(type="str", required=True),
         route_tables=dict(type="list", elements="dict", default=[], options=table),
-        tags=dict(type="dict", default={}, aliases=["resource_tags"]),
-        identity_tags=dict(type="list", elements="str", default=[]),
         purge_tags=dict(type="bool", default=True),
         purge_routes=dict(type="bool", default=True),
         purge_subnets=dict(type="bool", default=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        **identity_tag_options(),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)

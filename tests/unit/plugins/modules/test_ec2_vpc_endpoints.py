@@ -361,6 +361,14 @@ def test_without_purge_an_unlisted_endpoint_is_not_even_read(ec2, monkeypatch, c
     assert result["changed"] is False
 
 
+def test_no_endpoint_listed_and_none_to_purge_makes_no_call(ec2, monkeypatch, capsys, ec2_sent):
+    result, code = run(ec2, monkeypatch, capsys, args=dict(copy.deepcopy(ARGS), endpoints=[]))
+    assert code == 0, result
+    assert result["changed"] is False
+    assert result["vpc_endpoints"] == []
+    assert ec2_sent == []
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
