@@ -693,16 +693,13 @@ def print_table(report):
     for row in report.get("region_ratios", []):
         if row["ratio"] is not None:
             print(
-                f"  {report['regions']} regions / 2, {row['phase']} {row['metric']:<12} {row['ratio']:>7}"
+                f"  {report['regions']} regions / 2, {row['phase']:<8} {row['metric']:<12} {row['ratio']:>7}"
                 + (f"  (target <= {row['limit']})  {row['verdict']}" if row["limit"] else "")
             )
     for phase, tasks in report.get("slow_tasks", {}).items():
         print(f"\nslowest tasks, {phase} (seconds summed over hosts, module runs)")
         for t in tasks[:15]:
-            print(
-                f"  {t['seconds']:>7.1f} {t['module_runs']:>4}  {t['role'] + ' : ' if t['role'] else ''}{t['task']}"
-                f"  [{t['action']}]"
-            )
+            print(f"  {t['seconds']:>7.1f} {t['module_runs']:>4}  {t['task']}  [{t['action']}]")
     by_action = report.get("requests_by_action")
     if by_action:
         print(f"\nAPI requests by action, one extra no-op run (not timed): {by_action['total']} in all")
@@ -823,6 +820,8 @@ def main(argv=None):
             report["region_ratios"] = region_ratios(ours_median, two)
         else:
             notes.append("no 2-region report in reports/: no region ratios")
+    if by_action and by_action["rc"]:
+        notes.append(f"the counted no-op run failed (rc {by_action['rc']}): see {scratch / 'counted-noop.log'}")
     for side in report["phases"].values():
         for phase in side:
             for sample in phase["runs"]:
