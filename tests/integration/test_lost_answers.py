@@ -58,6 +58,7 @@ MUST_LOSE = {
     "CreateLogGroup",  # finproc.dr.cloudwatch_log_groups (create_once, found by name)
     "AuthorizeSecurityGroupIngress",  # finproc.dr.ec2_security_groups (create_once, the group's rules read)
     "RevokeSecurityGroupEgress",
+    "CreateVpcEndpoint",  # finproc.dr.ec2_vpc_endpoints (ClientToken, create_once: found by VPC and service)
     "CreateRouteTable",  # finproc.dr.ec2_vpc_route_tables (ClientToken, found by VPC, Name and stack tag)
     "CreateRoute",  # finproc.dr.ec2_vpc_route_tables (create_once, the table read again)
     "AssociateRouteTable",
@@ -66,9 +67,6 @@ MUST_LOSE = {
 # Writes of amazon.aws modules that FAIL when botocore retries them after a lost answer (AWS refuses the
 # second call: the first one was carried out); no duplicate, but the converge stops. Not lost here.
 SKIPPED = {
-    # ec2_vpc_endpoint: the retry is refused (RouteAlreadyExists: the first call's endpoint holds the routes);
-    # its client_token option fails every creation in amazon.aws 10.1.2 (KeyError 'creation_timestamp')
-    "CreateVpcEndpoint": "amazon.aws.ec2_vpc_endpoint: RouteAlreadyExists",
     "ChangeResourceRecordSets": "amazon.aws.route53: a CREATE or DELETE of a change carried out is refused",
     # route53_zone's CallerReference is made once per call: the retry is refused, not duplicated
     "CreateHostedZone": "amazon.aws.route53_zone: HostedZoneAlreadyExists",
