@@ -29,7 +29,7 @@ description:
   - ModifyVpcEndpoint (route tables added and removed, the policy) is sent once per endpoint; after a
     lost answer the endpoint is read again and the call counts as done when its effect is there.
   - An endpoint of the VPC whose service is not listed is left alone, unless I(purge_endpoints) is
-    true and it carries the identity tags: then it is deleted (never an endpoint of someone else).
+    true and it carries the identity tags; then it is deleted (never an endpoint of someone else).
 author:
   - finproc.dr maintainers (@finproc)
 options:
@@ -51,7 +51,7 @@ options:
         required: true
       route_table_ids:
         description:
-          - The IDs of the route tables whose routes to the service go through the endpoint: exactly
+          - The IDs of the route tables whose routes to the service go through the endpoint, exactly
             these (a table not listed is removed from the endpoint).
         type: list
         elements: str
@@ -59,7 +59,7 @@ options:
       policy:
         description:
           - The endpoint policy, a JSON document. Compared with the endpoint's as parsed JSON (amazon.aws
-            C(compare_policies): the order of statements, actions and principals does not count).
+            C(compare_policies), so the order of statements, actions and principals does not count).
           - Not given, the endpoint's policy is left as it is (a new endpoint gets the default policy,
             which allows full access to the service).
         type: json
