@@ -540,3 +540,20 @@ def test_the_log_groups_statement_allows_exactly_what_the_log_group_tasks_call()
     assert {"logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:TagResource"} <= called  # the scan finds them
     assert sorted(allowed - called) == [], "allowed on the stack's log groups, but nothing calls it"
     assert sorted(called - allowed) == []
+
+
+# The gateway endpoints are made, changed and (purge_endpoints) deleted by finproc.dr.ec2_vpc_endpoints, whose
+# EC2 calls are in its source (its tags through tagging.py's "ec2" tagger: CreateTags, DeleteTags, allowed for
+# every resource of the network); destroy.yml deletes them with amazon.aws.ec2_vpc_endpoint (DeleteVpcEndpoints).
+# Ec2NetworkOfTheStack's endpoint actions are exactly those (DescribeVpcEndpoints is ec2:Describe* on "*").
+ENDPOINT_CALLERS = [ROOT / "plugins" / "modules" / "ec2_vpc_endpoints.py"]
+
+
+def test_the_network_statement_allows_exactly_the_endpoint_actions_the_endpoint_tasks_call():
+    (statement,) = [s for s in statements(POLICY) if s["Sid"] == "Ec2NetworkOfTheStack"]
+    allowed = {action for action in as_list(statement["Action"]) if "VpcEndpoint" in action}
+    called = {action for action in api_calls("ec2", ENDPOINT_CALLERS) if "VpcEndpoint" in action}
+    assert {"ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:DescribeVpcEndpoints"} <= called  # found
+    called = (called | {"ec2:DeleteVpcEndpoints"}) - {"ec2:DescribeVpcEndpoints"}
+    assert sorted(allowed ^ called) == []
+    assert {"ec2:CreateTags", "ec2:DeleteTags"} <= set(as_list(statement["Action"]))
