@@ -422,7 +422,7 @@ class Ours:
             tasks_changed=totals["changed"],
             tasks_skipped=totals["skipped"],
         )
-        if name != "converge" and totals["changed"]:
+        if name in ("noop", "check") and totals["changed"]:
             result["note"] = f"not a no-op: {totals['changed']} changed"
         tasks = {}
         with contextlib.suppress(OSError, ValueError):
