@@ -23,7 +23,7 @@ ln -s "$deps/community/aws" ../../community/aws
 venv="$root/build/sanity-venv"
 core=$(python3 -c 'import importlib.metadata as m; print(m.version("ansible-core"))')
 boto=$(python3 -c 'import importlib.metadata as m; print(m.version("boto3"))')
-if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/python" -m pip show -q "ansible-core" 2>/dev/null | grep -q "$core"; then
+if [ ! -x "$venv/bin/ansible-test" ] || ! "$venv/bin/python" -m pip show "ansible-core" 2>/dev/null | grep -qx "Version: $core"; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q "ansible-core==$core" "boto3==$boto" > "$root/build/sanity-venv.log" 2>&1
