@@ -80,10 +80,15 @@ class VpcResources(object):
         self.params = module.params
         self.vpc_id = module.params["vpc_id"]
         self.client = aws_client(module, "ec2")
-        # Retries EC2's just-created codes (InvalidRouteTableID.NotFound, InvalidVpcEndpointId.NotFound:
-        # eventual consistency): for the calls about a resource this run has just created only.
-        self.fresh = aws_client(module, "ec2", just_created=True)
         self.identity = dict((key, module.params["tags"][key]) for key in module.params["identity_tags"])
+
+    @property
+    def fresh(self):
+        """A client that retries EC2's just-created codes (InvalidRouteTableID.NotFound,
+        InvalidVpcEndpointId.NotFound: eventual consistency): for the calls about a resource this run has
+        just created or changed only. Made when first used (aws_client caches it): a run that writes
+        nothing does not make it."""
+        return aws_client(self.module, "ec2", just_created=True)
 
     def carries_identity(self, tags):
         """Whether `tags` (a dict) hold every identity tag with its value."""
