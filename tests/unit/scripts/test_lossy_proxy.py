@@ -249,7 +249,8 @@ def test_counting_mode_loses_nothing_and_counts_every_request(tmp_path):
     front = serve(proxy.make_handler({}, "http://127.0.0.1:%d" % upstream.server_port, policy, None, str(count)))
     try:
         client = ec2_through(front, "us-west-2")
-        answers = [client.create_subnet(VpcId="vpc-1", CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"] for _ in range(3)]
+        create = client.create_subnet
+        answers = [create(VpcId="vpc-1", CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"] for _n in range(3)]
         assert answers == ["subnet-1"] * 3
         lines = [json.loads(line) for line in count.read_text().splitlines()]
         assert (

@@ -52,7 +52,8 @@ def group(name, key=KEY, retention=30, **more):
     return found
 
 
-def describe(stub, groups, names=NAMES):
+def describe(stub, groups, names=None):
+    names = NAMES if names is None else names
     stub.add_response("describe_log_groups", {"logGroups": groups}, {"logGroupIdentifiers": list(names)})
 
 
@@ -72,7 +73,8 @@ def writes(sent):
     return [(op, params) for op, params in sent if not op.startswith(("Describe", "List"))]
 
 
-def run(logs, monkeypatch, capsys, args=ARGS, **kw):
+def run(logs, monkeypatch, capsys, args=None, **kw):
+    args = ARGS if args is None else args
     return run_module(cloudwatch_log_groups.main, args, logs[0], monkeypatch, capsys, **kw)
 
 

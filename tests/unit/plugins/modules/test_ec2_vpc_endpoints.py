@@ -64,7 +64,9 @@ def tag_list(tags):
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
-def endpoint(endpoint_id, service, tables=TABLES, policy=FULL, state="available", **extra_tags):
+def endpoint(endpoint_id, service, tables=None, policy=None, state="available", **extra_tags):
+    tables = TABLES if tables is None else tables
+    policy = FULL if policy is None else policy
     name = "finproc-dev-" + service.rsplit(".", 1)[1]
     return {
         "VpcEndpointId": endpoint_id,
