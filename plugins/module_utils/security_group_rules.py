@@ -189,6 +189,22 @@ class RuleWriter(object):
             now = read_rules(self.read(group_id).get(field))
             return True if all((key in now) == adding for key in keys) else None
 
+        def answered(answer):
+            # A revoke whose values match no rule is refused with InvalidPermission.NotFound in a
+            # non-default VPC, but "for a default VPC ... no error is returned, and the output describes
+            # the security group rules that were not revoked" (RevokeSecurityGroupIngress - Amazon Elastic
+            # Compute Cloud, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html;
+            # the same for egress): read the group then, as AWS recommends, never count it as done unread.
+            if adding or not answer.get("UnknownIpPermissions"):
+                return True
+            if done():
+                return True
+            self.module.fail_json(
+                msg="%s: %s answered without revoking %s (UnknownIpPermissions) and the rules are still there"
+                % (what, operation, ", ".join(label(key) for key in sorted(keys, key=label))),
+                unknown_ip_permissions=answer["UnknownIpPermissions"],
+            )
+
         refused = "InvalidPermission.Duplicate" if adding else "InvalidPermission.NotFound"
         create_once(
             self.module,
@@ -196,7 +212,7 @@ class RuleWriter(object):
             method,
             params,
             done,
-            lambda answer: True,
+            answered,
             what,
             exists_codes=[refused],
             refused_codes=refused_codes,

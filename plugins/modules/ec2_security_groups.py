@@ -29,8 +29,8 @@ description:
     exactly the rule added or removed behind the collection's back, on its group. A group still to be
     created is shown whole, and a rule naming such a group shows it by name.
   - A group's description cannot be changed (EC2 has no action for it). A group whose description
-    differs fails the module before any write, naming the group and both descriptions; in check mode
-    the difference is in the diff and in a warning.
+    differs fails the module before any write, naming the group and both descriptions, in check mode
+    as well (the run would fail).
   - Groups of the VPC that are not listed are left alone. Groups are never deleted.
 author:
   - finproc.dr maintainers (@finproc)
@@ -204,11 +204,17 @@ class SecurityGroups(object):
         self.specs = module.params["groups"]
         self.names = [spec["name"] for spec in self.specs]
         self.client = aws_client(module, "ec2")
-        # For a group just created: InvalidGroup.NotFound is retried (eventual consistency).
-        self.fresh = aws_client(module, "ec2", just_created=True)
         self.purge = dict((option, module.params[purge]) for option, _f, _d, purge in DIRECTIONS)
 
+    @property
+    def fresh(self):
+        """A client that also retries InvalidGroup.NotFound for a group this run has just created (eventual
+        consistency). Made when first used (aws_client caches it): a run that creates nothing does not
+        make it."""
+        return aws_client(self.module, "ec2", just_created=True)
+
     # -- reads -------------------------------------------------------------------------------------
+
     def describe(self, names):
         """{name: group} of the groups of the VPC named `names`: ONE DescribeSecurityGroups (paginated).
 
@@ -272,15 +278,17 @@ class SecurityGroups(object):
 
         def find():
             group = self.describe([name]).get(name)
-            return group["GroupId"] if group else None
+            return (group["GroupId"], False) if group else None
 
+        # (group ID, made by this call): a group found instead (a lost answer, InvalidGroup.Duplicate) was
+        # not tagged by this call's TagSpecifications, so its tags are set like an existing group's.
         return create_once(
             self.module,
             self.client,
             "create_security_group",
             request,
             find,
-            lambda answer: answer["GroupId"],
+            lambda answer: (answer["GroupId"], True),
             "security group %s in %s" % (name, self.vpc_id),
             exists_codes=["InvalidGroup.Duplicate"],
         )
@@ -331,18 +339,19 @@ class SecurityGroups(object):
                 "EC2 cannot change a security group's description: set the description back, or delete "
                 "the group (after detaching it from every network interface) so that the next run creates it"
             )
-            if not check:
-                self.module.fail_json(msg="%s. %s" % (text, advice), mismatched_descriptions=differing)
-            self.module.warn("%s. %s; this run would fail." % (text, advice))
+            # Check mode says it as the run would: a failure, before anything else is planned.
+            self.module.fail_json(msg="%s. %s" % (text, advice), mismatched_descriptions=differing)
 
         # Check mode predicts from what is there; a run creates the missing groups first (all of them,
         # so that rules naming each other have their IDs), then sets every group's tags and rules.
-        created = []
+        created, tagged = [], []
         if not check:
             for spec in self.specs:
                 if spec["name"] not in existing:
-                    ids[spec["name"]] = self.create(spec)
+                    ids[spec["name"]], made = self.create(spec)
                     created.append(spec["name"])
+                    if made:
+                        tagged.append(spec["name"])
             if created:
                 existing.update(self.settle(created))
 
@@ -365,13 +374,13 @@ class SecurityGroups(object):
                 after[name] = diff["after"]
             now = group_before if check and was_there else group_after
             shown[name] = dict(now, group_id=ids.get(name, ""))
-            writes.append((name, group.get("GroupId"), tag_plan, plans, name in created))
+            writes.append((name, group.get("GroupId"), tag_plan, plans, name in created, name in tagged))
         changed = bool(created) or bool(after)
 
         if changed and not check:
             writer = RuleWriter(self.module, self.client, self.read_one)
-            for name, group_id, tag_plan, plans, is_new in writes:
-                if not is_new:
+            for name, group_id, tag_plan, plans, is_new, tagged_at_birth in writes:
+                if not tagged_at_birth:
                     apply_tags(self.module, self.client, "ec2", group_id, tag_plan, "security group %s" % name)
                 writer.apply(group_id, plans, just_created=is_new)
             existing = self.describe(self.names)

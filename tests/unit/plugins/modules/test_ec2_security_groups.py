@@ -431,16 +431,13 @@ def test_a_differing_description_fails_before_any_write_naming_the_group_and_bot
     assert writes(sent) == []
 
 
-def test_a_differing_description_in_check_mode_is_in_the_diff_and_a_warning(ec2, monkeypatch, capsys, sent):
+def test_a_differing_description_in_check_mode_fails_as_the_run_would(ec2, monkeypatch, capsys, sent):
+    """--check tells the truth: no run can change a description, so check mode does not show it as a change."""
     listed(ec2[1], [group(ingress=[APP_IN], egress=[HTTPS_OUT], description="made by hand")])
     result, code = run(ec2, monkeypatch, capsys, check_mode=True, diff=True)
-    assert code == 0, result
-    assert result["changed"] is True
-    assert result["diff"] == {
-        "before": {APP: {"description": "made by hand"}},
-        "after": {APP: {"description": APP_DESCRIPTION}},
-    }
-    assert any("made by hand" in warning and APP in warning for warning in result["warnings"])
+    assert code == 1, result
+    assert "security group %s (%s)" % (APP, GROUP) in result["msg"]
+    assert "'made by hand'" in result["msg"] and repr(APP_DESCRIPTION) in result["msg"]
     assert writes(sent) == []
 
 
@@ -465,6 +462,41 @@ def test_a_lost_create_answer_adopts_the_group_made_and_never_makes_a_second(
     assert code == 0, result
     assert [op for op, _params in writes(sent)].count("CreateSecurityGroup") == 1
     assert result["group_ids"] == {APP: GROUP}
+
+
+def test_a_group_adopted_after_a_lost_answer_gets_its_tags(ec2, monkeypatch, capsys, sent):
+    """The group found after a lost answer was not necessarily tagged by this call (another run's, cut
+    off): its tags are set like an existing group's, so a further run has nothing left to do."""
+    stub = ec2[1]
+    listed(stub, [])
+    request = create_request(APP, APP_DESCRIPTION, APP_TAGS)
+    stub.add_client_error("create_security_group", "InternalError", http_status_code=500, expected_params=request)
+    found = group(egress=[ALL_OUT], tags={})
+    listed(stub, [found])  # the look: a group of that name, without our tags
+    listed(stub, [found])  # the groups made, listed
+    stub.add_response("create_tags", {}, {"Resources": [GROUP], "Tags": tag_list(APP_TAGS)})
+    stub.add_response("authorize_security_group_ingress", {}, None)
+    stub.add_response("revoke_security_group_egress", {}, {"GroupId": GROUP, "IpPermissions": [ALL_OUT_SENT]})
+    stub.add_response("authorize_security_group_egress", {}, None)
+    described(stub, [APP_IN], [HTTPS_OUT])
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 0, result
+    assert [op for op, _params in writes(sent)].count("CreateSecurityGroup") == 1
+    assert "CreateTags" in [op for op, _params in writes(sent)]
+    stub.assert_no_pending_responses()
+
+
+def test_a_revoke_answered_with_unknown_rules_still_there_fails(ec2, monkeypatch, capsys, sent):
+    """In a default VPC a revoke that matches no rule answers without error, naming the rules it did not
+    revoke (UnknownIpPermissions): the group is read, and the rule still there fails the run."""
+    stub = ec2[1]
+    extra = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+    listed(stub, [group(ingress=[APP_IN, extra], egress=[HTTPS_OUT])])
+    stub.add_response("revoke_security_group_ingress", {"Return": True, "UnknownIpPermissions": [extra]}, None)
+    looked_up(stub, [APP_IN, extra], [HTTPS_OUT])  # read as AWS recommends: the rule is still there
+    result, code = run(ec2, monkeypatch, capsys)
+    assert code == 1, result
+    assert "UnknownIpPermissions" in result["msg"] and "tcp 22 10.0.0.0/8" in result["msg"]
 
 
 def test_check_mode_on_an_empty_vpc_shows_both_groups_to_be_created_with_rules_by_name(ec2, monkeypatch, capsys, sent):
