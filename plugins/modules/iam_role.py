@@ -59,10 +59,11 @@ options:
   managed_policy_arns:
     description:
       - The ARNs of the managed policies attached to the role.
-      - The set is complete - an attached policy that is not listed is detached.
+      - The set is complete - an attached policy that is not listed is detached; C([]) detaches every one.
+      - Not given, the role's attached policies are left as they are (as amazon.aws.iam_role does
+        without O(managed_policy_arns)).
     type: list
     elements: str
-    default: []
   max_session_duration:
     description:
       - The maximum session duration of the role, in seconds (3600 to 43200). Not given, it is left as it is.
@@ -281,7 +282,7 @@ class Role(AWSResource):
             "assume_role_policy_document": self.wanted_trust(),
             "max_session_duration": self.params["max_session_duration"] or 3600,
             "inline_policies": self.wanted_policies(),
-            "managed_policy_arns": sorted(self.params["managed_policy_arns"]),
+            "managed_policy_arns": sorted(self.params["managed_policy_arns"] or []),
             "tags": plan_tags({}, self.params["tags"]).after,
         }
 
@@ -314,7 +315,8 @@ class Role(AWSResource):
             if differs(before["inline_policies"].get(name), wanted[name])
         )
         after["inline_policies"] = wanted
-        managed = sorted(set(self.params["managed_policy_arns"]))
+        leave = self.params["managed_policy_arns"] is None
+        managed = sorted(set(before["managed_policy_arns"] if leave else self.params["managed_policy_arns"]))
         writes["detach"] = sorted(set(before["managed_policy_arns"]) - set(managed))
         writes["attach"] = sorted(set(managed) - set(before["managed_policy_arns"]))
         after["managed_policy_arns"] = managed
@@ -501,7 +503,7 @@ def main():
         description=dict(type="str"),
         assume_role_policy_document=dict(type="json"),
         inline_policies=dict(type="dict", default={}),
-        managed_policy_arns=dict(type="list", elements="str", default=[]),
+        managed_policy_arns=dict(type="list", elements="str"),
         max_session_duration=dict(type="int"),
         identity_tags=dict(type="list", elements="str", default=["finproc:stack", "Name"]),
     )

@@ -247,12 +247,25 @@ def test_tags_description_and_a_managed_policy_attached_by_hand_are_repaired(iam
     stub.add_response("tag_role", {}, {"RoleName": NAME, "Tags": [{"Key": "CostCenter", "Value": "CC-1"}]})
     stub.add_response("detach_role_policy", {}, {"RoleName": NAME, "PolicyArn": admin})
     expect_read(stub)
-    result, code = run(iam, monkeypatch, capsys, diff=True)
+    # The roles of the stack list their managed policies completely: none.
+    result, code = run(iam, monkeypatch, capsys, dict(ARGS, managed_policy_arns=[]), diff=True)
     assert code == 0, result
     assert writes(calls) == ["UpdateRole", "UntagRole", "TagRole", "DetachRolePolicy"]
     assert result["diff"]["before"]["managed_policy_arns"] == [admin]
     assert result["diff"]["after"]["managed_policy_arns"] == []
     assert set(result["diff"]["before"]) == {"description", "managed_policy_arns", "tags"}
+
+
+def test_without_managed_policy_arns_the_attached_policies_are_left_alone(iam, monkeypatch, capsys):
+    """As amazon.aws.iam_role without managed_policies: only a listed set (even []) is complete."""
+    client, stub = iam
+    calls = record_requests(client)
+    guardrail = "arn:aws:iam::123456789012:policy/deny-guardrail"
+    expect_read(stub, attached=[guardrail])
+    result, code = run(iam, monkeypatch, capsys, diff=True)
+    assert code == 0, result
+    assert result["changed"] is False
+    assert writes(calls) == []
 
 
 def test_a_lost_create_role_answer_adopts_the_role_it_made_and_sends_no_second_create(iam, monkeypatch, capsys):
