@@ -172,10 +172,16 @@ class LogGroups(object):
         self.names = [spec["name"] for spec in self.specs]
         self.purge = module.params["purge_tags"]
         self.client = aws_client(module, "logs")
-        # For a group just created: ResourceNotFoundException is retried (client.JUST_CREATED_CODES).
-        self.fresh = aws_client(module, "logs", just_created=True)
+
+    @property
+    def fresh(self):
+        """A client that also retries ResourceNotFoundException for a group this run has just created (eventual
+        consistency). Made when first used (aws_client caches it): a run that creates nothing does not
+        make it."""
+        return aws_client(self.module, "logs", just_created=True)
 
     # -- reads -------------------------------------------------------------------------------------
+
     def describe(self, names):
         """{name: group} of the groups named `names` that exist: one DescribeLogGroups per 50 names.
 
