@@ -24,14 +24,30 @@ description: Writes the tasks' wall time summed over hosts and the module runs p
 """
 
 
-def module_runs(result, status):
-    """The module runs a task result stands for: 0 when skipped, 1 per loop item not skipped, else 1."""
-    if status == "skipped":
+# Actions that run on the controller only (action plugins that start no module process).
+CONTROLLER_ACTIONS = frozenset(
+    "ansible.builtin." + name
+    for name in (
+        "set_fact", "debug", "assert", "fail", "include_role", "include_tasks", "import_role", "import_tasks",
+        "validate_argument_spec", "meta", "add_host", "group_by", "set_stats", "pause", "include_vars",
+    )
+)  # fmt: skip
+
+
+def module_runs(result, status, action=None):
+    """The module runs a task result stands for: 0 when skipped or run on the controller only; per loop
+    item not skipped, its attempts (an `until` loop runs the module once per attempt), else 1."""
+    fqcn = action if action is None or "." in action else "ansible.builtin." + action
+    if status == "skipped" or fqcn in CONTROLLER_ACTIONS:
         return 0
+
+    def attempts(one):
+        return max(1, int(one.get("attempts") or 1)) if isinstance(one, dict) else 1
+
     items = result.get("results") if isinstance(result, dict) else None
     if isinstance(items, list):
-        return sum(1 for item in items if not (isinstance(item, dict) and item.get("skipped")))
-    return 1
+        return sum(attempts(item) for item in items if not (isinstance(item, dict) and item.get("skipped")))
+    return attempts(result)
 
 
 class Aggregate:
@@ -99,7 +115,8 @@ class CallbackModule(CallbackBase):
         if status == "ok" and raw.get("changed"):
             status = "changed"
         role = task._role.get_name() if task._role else ""
-        self.aggregate.add(role, task.get_name(), task.action, host, seconds, module_runs(raw, status), status)
+        runs = module_runs(raw, status, task.action)
+        self.aggregate.add(role, task.get_name(), task.action, host, seconds, runs, status)
 
     def v2_runner_on_ok(self, result):
         self._done(result, "ok")

@@ -214,6 +214,11 @@ def test_module_runs_of_a_result():
     assert callback.module_runs({"changed": True}, "changed") == 1
     assert callback.module_runs({"skipped": True}, "skipped") == 0
     assert callback.module_runs({"results": [{}, {"skipped": True}, {}]}, "ok") == 2
+    # An until loop runs the module once per attempt; controller-side actions start no module.
+    assert callback.module_runs({"attempts": 3}, "ok", "amazon.aws.ec2_vpc_nat_gateway_info") == 3
+    assert callback.module_runs({"results": [{"attempts": 2}, {}]}, "ok", "finproc.dr.kms_key") == 3
+    for action in ("ansible.builtin.set_fact", "ansible.builtin.assert", "set_fact", "validate_argument_spec"):
+        assert callback.module_runs({"changed": False}, "ok", action) == 0
 
 
 def test_bench_runs_from_make_with_regions_and_runs():
@@ -229,3 +234,22 @@ def test_the_runner_needs_the_standard_library_only():
             imported.add(line.split()[1].split(".")[0])
     imported.discard("__future__")
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
+
+
+BURN_IN_AN_ORPHAN = """
+import os, time
+if os.fork() == 0:          # the orphan (as Ansible's async wrapper daemonises): its parent exits at once
+    end = time.process_time() + 0.4
+    while time.process_time() < end:
+        pass
+    os._exit(0)
+"""
+
+
+def test_the_cpu_of_an_orphaned_descendant_is_counted(tmp_path):
+    """An async job's process outlives its parent: as subreaper, bench reaps it and counts its CPU."""
+    if not bench.become_subreaper():
+        pytest.skip("prctl(PR_SET_CHILD_SUBREAPER) is Linux only")
+    result = bench.run_measured([sys.executable, "-c", BURN_IN_AN_ORPHAN], tmp_path / "out.log", cwd=tmp_path)
+    assert result["rc"] == 0
+    assert result["cpu_seconds"] >= 0.3, result
