@@ -114,6 +114,13 @@ def retry_decorator(just_created_service=None, extra_codes=(), retries=RETRIES, 
     return AWSRetry.jittered_backoff(retries=retries, delay=delay, catch_extra_error_codes=codes)
 
 
+def just_created_client(service, doc=None):
+    """A class property: ``aws_client(self.module, service, just_created=True)``, made when first read
+    (aws_client caches it on the module), so a run that creates nothing never makes that second client.
+    For the calls about a resource the run has just created (eventual consistency: CLIENT codes above)."""
+    return property(lambda self: aws_client(self.module, service, just_created=True), doc=doc)
+
+
 def aws_client(module, service, region=None, just_created=False, extra_codes=(), retries=RETRIES, delay=DELAY):
     """A client whose calls made with ``aws_retry=True`` retry throttling (and just-created codes).
 

@@ -24,6 +24,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.finproc.dr.plugins.module_utils import errors
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import just_created_client
 from ansible_collections.finproc.dr.plugins.module_utils.results import diff
 
 
@@ -82,13 +83,9 @@ class VpcResources(object):
         self.client = aws_client(module, "ec2")
         self.identity = dict((key, module.params["tags"][key]) for key in module.params["identity_tags"])
 
-    @property
-    def fresh(self):
-        """A client that retries EC2's just-created codes (InvalidRouteTableID.NotFound,
-        InvalidVpcEndpointId.NotFound: eventual consistency): for the calls about a resource this run has
-        just created or changed only. Made when first used (aws_client caches it): a run that writes
-        nothing does not make it."""
-        return aws_client(self.module, "ec2", just_created=True)
+    # Retries EC2's just-created codes (InvalidRouteTableID.NotFound, InvalidVpcEndpointId.NotFound) for
+    # the calls about a resource this run has just created or changed only.
+    fresh = just_created_client("ec2")
 
     def carries_identity(self, tags):
         """Whether `tags` (a dict) hold every identity tag with its value."""

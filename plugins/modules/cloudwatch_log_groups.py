@@ -139,6 +139,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.finproc.dr.plugins.module_utils import aws_limits
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import just_created_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
@@ -173,12 +174,8 @@ class LogGroups(object):
         self.purge = module.params["purge_tags"]
         self.client = aws_client(module, "logs")
 
-    @property
-    def fresh(self):
-        """A client that also retries ResourceNotFoundException for a group this run has just created (eventual
-        consistency). Made when first used (aws_client caches it): a run that creates nothing does not
-        make it."""
-        return aws_client(self.module, "logs", just_created=True)
+    # Also retries ResourceNotFoundException for a group this run has just created.
+    fresh = just_created_client("logs")
 
     # -- reads -------------------------------------------------------------------------------------
 

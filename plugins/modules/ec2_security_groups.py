@@ -175,6 +175,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.finproc.dr.plugins.module_utils.client import aws_client
+from ansible_collections.finproc.dr.plugins.module_utils.client import just_created_client
 from ansible_collections.finproc.dr.plugins.module_utils.client import paginate_or_fail
 from ansible_collections.finproc.dr.plugins.module_utils.errors import aws_call
 from ansible_collections.finproc.dr.plugins.module_utils.idempotency import create_once
@@ -206,12 +207,8 @@ class SecurityGroups(object):
         self.client = aws_client(module, "ec2")
         self.purge = dict((option, module.params[purge]) for option, _f, _d, purge in DIRECTIONS)
 
-    @property
-    def fresh(self):
-        """A client that also retries InvalidGroup.NotFound for a group this run has just created (eventual
-        consistency). Made when first used (aws_client caches it): a run that creates nothing does not
-        make it."""
-        return aws_client(self.module, "ec2", just_created=True)
+    # Also retries InvalidGroup.NotFound for a group this run has just created.
+    fresh = just_created_client("ec2")
 
     # -- reads -------------------------------------------------------------------------------------
 

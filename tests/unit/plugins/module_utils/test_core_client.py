@@ -140,3 +140,22 @@ def test_every_just_created_code_is_an_error_of_the_service_model():
             if shape.metadata.get("exception"):
                 modelled.add(shape.metadata.get("error", {}).get("code", name))
         assert set(codes) <= modelled, (service, set(codes) - modelled)
+
+
+def test_a_just_created_client_property_makes_its_client_only_when_read(ec2):
+    """A run that creates nothing never makes the second client (ec2_security_groups, cloudwatch_log_groups,
+    resource.VpcResources)."""
+
+    class Resources(object):
+        fresh = core_client.just_created_client("ec2")
+
+        def __init__(self, module):
+            self.module = module
+            self.client = core_client.aws_client(module, "ec2")
+
+    module = FakeModule(clients={"ec2": ec2[0]})
+    resources = Resources(module)
+    assert len(module.client_calls) == 1
+    assert resources.fresh is resources.fresh is core_client.aws_client(module, "ec2", just_created=True)
+    assert resources.fresh is not resources.client
+    assert len(module.client_calls) == 2
