@@ -441,48 +441,37 @@ def test_a_differing_description_in_check_mode_fails_as_the_run_would(ec2, monke
     assert writes(sent) == []
 
 
-@pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("InvalidGroup.Duplicate", 400)])
+@pytest.mark.parametrize(
+    ("code", "status", "found_tags"),
+    [("InternalError", 500, APP_TAGS), ("InvalidGroup.Duplicate", 400, APP_TAGS), ("InternalError", 500, {})],
+    ids=["5xx", "duplicate", "5xx, found without our tags"],
+)
 def test_a_lost_create_answer_adopts_the_group_made_and_never_makes_a_second(
-    ec2, monkeypatch, capsys, sent, code, status
+    ec2, monkeypatch, capsys, sent, code, status, found_tags
 ):
     """CreateSecurityGroup has no client token: after a 5xx (outcome unknown) or the refusal of a retry
     (InvalidGroup.Duplicate: the first call's group holds the name), the group is looked up by VPC and
-    name; found, it is adopted: ONE CreateSecurityGroup."""
+    name; found, it is adopted: ONE CreateSecurityGroup. The group found was not necessarily tagged by
+    this call (another run's, cut off): its tags are set like an existing group's."""
     stub = ec2[1]
     listed(stub, [])
     request = create_request(APP, APP_DESCRIPTION, APP_TAGS)
     stub.add_client_error("create_security_group", code, http_status_code=status, expected_params=request)
-    listed(stub, [group(egress=[ALL_OUT])])  # the look: the first call's group
-    listed(stub, [group(egress=[ALL_OUT])])  # the groups made, listed
-    stub.add_response("authorize_security_group_ingress", {}, None)
-    stub.add_response("revoke_security_group_egress", {}, {"GroupId": GROUP, "IpPermissions": [ALL_OUT_SENT]})
-    stub.add_response("authorize_security_group_egress", {}, None)
-    described(stub, [APP_IN], [HTTPS_OUT])
-    result, code = run(ec2, monkeypatch, capsys)
-    assert code == 0, result
-    assert [op for op, _params in writes(sent)].count("CreateSecurityGroup") == 1
-    assert result["group_ids"] == {APP: GROUP}
-
-
-def test_a_group_adopted_after_a_lost_answer_gets_its_tags(ec2, monkeypatch, capsys, sent):
-    """The group found after a lost answer was not necessarily tagged by this call (another run's, cut
-    off): its tags are set like an existing group's, so a further run has nothing left to do."""
-    stub = ec2[1]
-    listed(stub, [])
-    request = create_request(APP, APP_DESCRIPTION, APP_TAGS)
-    stub.add_client_error("create_security_group", "InternalError", http_status_code=500, expected_params=request)
-    found = group(egress=[ALL_OUT], tags={})
-    listed(stub, [found])  # the look: a group of that name, without our tags
+    found = group(egress=[ALL_OUT], tags=found_tags)
+    listed(stub, [found])  # the look: the first call's group
     listed(stub, [found])  # the groups made, listed
-    stub.add_response("create_tags", {}, {"Resources": [GROUP], "Tags": tag_list(APP_TAGS)})
+    if found_tags != APP_TAGS:
+        stub.add_response("create_tags", {}, {"Resources": [GROUP], "Tags": tag_list(APP_TAGS)})
     stub.add_response("authorize_security_group_ingress", {}, None)
     stub.add_response("revoke_security_group_egress", {}, {"GroupId": GROUP, "IpPermissions": [ALL_OUT_SENT]})
     stub.add_response("authorize_security_group_egress", {}, None)
     described(stub, [APP_IN], [HTTPS_OUT])
     result, code = run(ec2, monkeypatch, capsys)
     assert code == 0, result
-    assert [op for op, _params in writes(sent)].count("CreateSecurityGroup") == 1
-    assert "CreateTags" in [op for op, _params in writes(sent)]
+    operations = [op for op, _params in writes(sent)]
+    assert operations.count("CreateSecurityGroup") == 1
+    assert ("CreateTags" in operations) == (found_tags != APP_TAGS)
+    assert result["group_ids"] == {APP: GROUP}
     stub.assert_no_pending_responses()
 
 
