@@ -36,8 +36,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 emulator-up:
 	@$(PYTHON) scripts/emulator.py up
 
+# Also the instances the integration tests' second worker starts (tests/integration/conftest.py).
 emulator-down:
 	@$(PYTHON) scripts/emulator.py down
+	@for n in 1 2; do FINPROC_EMULATOR_INSTANCE=$$n $(PYTHON) scripts/emulator.py down; done
 
 emulator-install:
 	@$(PYTHON) scripts/emulator.py install
@@ -58,10 +60,11 @@ sanity: install
 	scripts/sanity.sh
 
 unit: install
-	pytest -q tests/unit tests/packaging
+	pytest -q -n 2 tests/unit tests/packaging
 
+# Two workers, each on an emulator of its own (the second starts instance 1: tests/integration/conftest.py).
 integration: install emulator-up
-	$(WITH_EMULATOR) pytest -q --durations=20 tests/integration
+	$(WITH_EMULATOR) pytest -q -n 2 --dist loadfile --durations=20 tests/integration
 
 # failover = the default scenario's every step + the drill (tests/unit/scripts/test_molecule.py).
 molecule: install

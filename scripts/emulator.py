@@ -16,6 +16,11 @@ The split, chosen by measurement (see README "The embedded emulator"):
 
 Both run with account id 000000000000 so that ARNs agree across the split.
 
+More than one can run at a time (make test runs its integration tests on two): FINPROC_EMULATOR_INSTANCE=N
+(1-9) starts another moto and LocalStack on ports N above the first's (5566+N and 4566+N by default),
+with their processes, logs, state and env file in <FINPROC_EMULATOR_DIR>/instances/N; the installation and
+the TLS certificates (FINPROC_EMULATOR_DIR) are shared.
+
 Usage: emulator.py up | down | env | status | install
 Python standard library only: it runs before any virtualenv exists.
 """
@@ -37,15 +42,22 @@ from pathlib import Path
 import contextlib
 
 ROOT = Path(__file__).resolve().parent.parent
+# The installation (venvs, DynamoDB Local, certificates): shared by every instance.
 STATE = Path(os.environ.get("FINPROC_EMULATOR_DIR", ROOT / ".emulator"))
-ENV_FILE = STATE / "env"
 TLS_DIR = STATE / "tls"
+INSTANCE = os.environ.get("FINPROC_EMULATOR_INSTANCE", "")
+if INSTANCE and not (INSTANCE.isdigit() and 1 <= int(INSTANCE) <= 9):
+    sys.exit(f"emulator: ERROR: FINPROC_EMULATOR_INSTANCE must be a number from 1 to 9, not {INSTANCE!r}")
+# One running emulator: its processes' pid files and logs, LocalStack's state, the env file.
+RUN_DIR = STATE / "instances" / INSTANCE if INSTANCE else STATE
+ENV_FILE = RUN_DIR / "env"
 # The local inventory's zones are <environment>.finproc.example (.example is reserved, RFC 2606).
 TLS_NAMES = ("*.dev.finproc.example", "dev.finproc.example", "*.finproc.example")
 
 HOST = "127.0.0.1"
-MOTO_PORT = int(os.environ.get("FINPROC_MOTO_PORT", "5566"))
-LOCALSTACK_PORT = int(os.environ.get("FINPROC_LOCALSTACK_PORT", "4566"))
+# Instance N: N above each.
+MOTO_PORT = int(os.environ.get("FINPROC_MOTO_PORT", "5566")) + int(INSTANCE or 0)
+LOCALSTACK_PORT = int(os.environ.get("FINPROC_LOCALSTACK_PORT", "4566")) + int(INSTANCE or 0)
 ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-2"
 
@@ -333,7 +345,7 @@ def environment_certificate(environment: str) -> Path:
 # processes
 # --------------------------------------------------------------------------------------------
 def pidfile(name: str) -> Path:
-    return STATE / f"{name}.pid"
+    return RUN_DIR / f"{name}.pid"
 
 
 def running_pid(name: str) -> int | None:
@@ -371,7 +383,7 @@ def start(name: str, argv: list[str], env: dict[str, str], port: int) -> None:
             f"port {HOST}:{port} is taken by a process this launcher did not start; stop it, or set "
             f"FINPROC_{name.upper()}_PORT to another port"
         )
-    logfile = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
+    logfile = open(RUN_DIR / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
     proc = subprocess.Popen(
         argv,
         env=env,
@@ -379,7 +391,7 @@ def start(name: str, argv: list[str], env: dict[str, str], port: int) -> None:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        cwd=STATE,
+        cwd=RUN_DIR,
     )
     pidfile(name).write_text(str(proc.pid))
     log(f"started {name} (pid {proc.pid}) on {HOST}:{port}")
@@ -412,9 +424,9 @@ def wait_for(name: str, check, timeout: float) -> None:
         if check():
             return
         if running_pid(name) is None:
-            die(f"{name} exited during start-up; see {STATE / (name + '.log')}")
+            die(f"{name} exited during start-up; see {RUN_DIR / (name + '.log')}")
         time.sleep(0.3)
-    die(f"{name} did not become healthy within {timeout:.0f} s; see {STATE / (name + '.log')}")
+    die(f"{name} did not become healthy within {timeout:.0f} s; see {RUN_DIR / (name + '.log')}")
 
 
 WARM_DYNAMODB = """
@@ -439,6 +451,8 @@ def embedded_env() -> dict[str, str]:
         "AWS_EC2_METADATA_DISABLED": "true",
         "FINPROC_EMULATOR_DIR": str(STATE),
     }
+    if INSTANCE:
+        env["FINPROC_EMULATOR_INSTANCE"] = INSTANCE
     for service in LOCALSTACK_SERVICES:
         env[f"AWS_ENDPOINT_URL_{service}"] = f"http://{HOST}:{LOCALSTACK_PORT}"
     return env
@@ -474,7 +488,7 @@ def env_lines() -> list[str]:
 
 
 def write_env() -> None:
-    STATE.mkdir(parents=True, exist_ok=True)
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
     ENV_FILE.write_text("\n".join(env_lines()) + "\n")
 
 
@@ -494,7 +508,7 @@ def cmd_install() -> tuple[Path, Path, Path]:
 
 
 def cmd_up() -> None:
-    STATE.mkdir(parents=True, exist_ok=True)
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
     if external_endpoint():
         log(f"AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set: using that endpoint, starting nothing")
         ensure_tls()
@@ -516,7 +530,7 @@ def cmd_up() -> None:
     start("moto", moto_argv + ["-p", str(MOTO_PORT)], moto_env, MOTO_PORT)
 
     # A fresh state directory at every start: an 'up' after a 'down' is an empty account.
-    fs_root = STATE / "localstack"
+    fs_root = RUN_DIR / "localstack"
     if not running_pid("localstack"):
         shutil.rmtree(fs_root, ignore_errors=True)
         (fs_root / "var" / "lib" / "localstack").mkdir(parents=True)
@@ -563,7 +577,7 @@ def cmd_down() -> None:
         return
     stop("localstack")
     stop("moto")
-    shutil.rmtree(STATE / "localstack", ignore_errors=True)
+    shutil.rmtree(RUN_DIR / "localstack", ignore_errors=True)
 
 
 def cmd_status() -> int:

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +23,63 @@ ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ("us-east-2", "us-west-2")
 # Route53 health-check metrics, their alarms and the alarms' topic (and its key) live here.
 GLOBAL_REGION = "us-east-1"
+
+
+# make integration runs these tests on two workers (pytest-xdist, --dist loadfile: a file's tests and
+# its module fixtures stay on one worker), each on an emulator of its own, so that one worker's
+# whole-account snapshots never see the other's stacks: gw0 uses the emulator the environment names,
+# gwN (N >= 1) the embedded emulator's instance N (scripts/emulator.py FINPROC_EMULATOR_INSTANCE),
+# started here if it is not running and stopped at the end if started here.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+INSTANCE = int(WORKER[2:] or 0) if WORKER.startswith("gw") else 0
+# The longest files first (seconds in a serial run on 2 cores), so that the two workers end together;
+# a file not named here comes after them, in its usual order.
+WEIGHTS = {
+    "test_regions.py": 330,
+    "test_drift.py": 300,
+    "test_lifecycle.py": 280,
+    "test_permissions.py": 210,
+    "test_lost_answers.py": 145,
+    "test_preflight.py": 75,
+}
+
+
+def _emulator_command(command):
+    env = dict(os.environ, FINPROC_EMULATOR_INSTANCE=str(INSTANCE))
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "emulator.py"), command],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def pytest_configure(config):
+    if INSTANCE == 0 or not os.environ.get("AWS_ENDPOINT_URL"):
+        return
+    if os.environ.get("FINPROC_EMULATOR") != "embedded":
+        pytest.exit("parallel integration tests need the embedded emulator (one account per worker)", 2)
+    started = _emulator_command("up")
+    if started.returncode != 0:
+        pytest.exit(f"emulator instance {INSTANCE} did not start: {started.stdout}{started.stderr}", 2)
+    config.finproc_started_instance = "started" in started.stdout
+    lines = _emulator_command("env").stdout.splitlines()
+    for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")]:
+        del os.environ[key]
+    for line in lines:
+        if line.startswith("export "):
+            key, value = line[len("export ") :].split("=", 1)
+            os.environ[key] = value
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "finproc_started_instance", False):
+        _emulator_command("down")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: -WEIGHTS.get(Path(str(item.fspath)).name, 0))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture
 def emulator(tmp_path, monkeypatch):
     monkeypatch.setenv("FINPROC_EMULATOR_DIR", str(tmp_path / "state"))
-    for key in ("AWS_ENDPOINT_URL", "FINPROC_EMULATOR", "AWS_ENDPOINT_URL_KMS"):
+    for key in ("AWS_ENDPOINT_URL", "FINPROC_EMULATOR", "AWS_ENDPOINT_URL_KMS", "FINPROC_EMULATOR_INSTANCE") + (
+        "FINPROC_MOTO_PORT",
+        "FINPROC_LOCALSTACK_PORT",
+    ):
         monkeypatch.delenv(key, raising=False)
     spec = importlib.util.spec_from_file_location("emulator_under_test", ROOT / "scripts" / "emulator.py")
     module = importlib.util.module_from_spec(spec)
@@ -173,3 +176,42 @@ def test_localstack_is_mended_once_where_it_departs_from_aws(emulator, tmp_path,
     assert (site / relative).read_text() == "something else\n"
     captured = capsys.readouterr()
     assert f"{relative} is not as expected" in captured.out + captured.err
+
+
+def load_instance(tmp_path, monkeypatch, instance, moto_port=None):
+    monkeypatch.setenv("FINPROC_EMULATOR_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("FINPROC_EMULATOR_INSTANCE", instance)
+    for key in ("AWS_ENDPOINT_URL", "FINPROC_EMULATOR", "FINPROC_LOCALSTACK_PORT"):
+        monkeypatch.delenv(key, raising=False)
+    if moto_port:
+        monkeypatch.setenv("FINPROC_MOTO_PORT", moto_port)
+    else:
+        monkeypatch.delenv("FINPROC_MOTO_PORT", raising=False)
+    spec = importlib.util.spec_from_file_location("emulator_instance_under_test", ROOT / "scripts" / "emulator.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_another_instance_has_its_own_ports_processes_and_env_and_shares_the_installation(tmp_path, monkeypatch):
+    second = load_instance(tmp_path, monkeypatch, "1")
+    state = tmp_path / "state"
+    installation, certificates, run_dir, env_file = second.STATE, second.TLS_DIR, second.RUN_DIR, second.ENV_FILE
+    assert (installation, certificates) == (state, state / "tls")
+    assert run_dir == state / "instances" / "1"
+    assert second.pidfile("moto") == run_dir / "moto.pid"
+    assert env_file == run_dir / "env"
+    env = exports(second.env_lines())
+    assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5567"
+    assert env["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:4567"
+    # The installation and the certificates are the first one's; `down` of this one stops only it.
+    assert env["FINPROC_EMULATOR_DIR"] == str(state)
+    assert env["FINPROC_EMULATOR_INSTANCE"] == "1"
+    # Ports given for the first instance move the others with them.
+    assert load_instance(tmp_path, monkeypatch, "2", moto_port="5590").MOTO_PORT == 5592
+
+
+@pytest.mark.parametrize("instance", ["0", "10", "b", "-1"])
+def test_an_instance_number_out_of_range_is_refused(tmp_path, monkeypatch, instance):
+    with pytest.raises(SystemExit, match="FINPROC_EMULATOR_INSTANCE must be a number from 1 to 9"):
+        load_instance(tmp_path, monkeypatch, instance)
