@@ -538,7 +538,8 @@ COVERAGE = {
     ("finproc.dr.iam_role", "inline_policies"): "iam_policy",  # each key: PutRolePolicy's PolicyName
     ("amazon.aws.s3_bucket", "tags"): "tags:s3",
     ("amazon.aws.s3_bucket", "name"): "s3_bucket",
-    ("community.aws.s3_lifecycle", "name"): "s3_bucket",
+    ("finproc.dr.s3_bucket", "tags"): "tags:s3",
+    ("finproc.dr.s3_bucket", "name"): "s3_bucket",
     ("finproc.dr.acm_certificate", "tags"): "tags:acm",
     ("finproc.dr.acm_certificate", "name"): "tags:acm",  # the certificate's Name tag
     ("finproc.dr.acm_certificate", "domain_name"): "certificate_domain",

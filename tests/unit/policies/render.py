@@ -86,7 +86,7 @@ class Stack:
                 "kms_key_arn": key_arn(region),
                 "bucket_name": "%s-%s-%s" % (prefix, ACCOUNT, region),
             },
-            "data_bucket_pending": False,
+            "data_bucket": {"exists": True},  # finproc.dr.s3_bucket's result (bucket.yml)
             # network role (roles/network/tasks/flow_logs.yml)
             "network_account_id": ACCOUNT,
             "network_partition": PARTITION,

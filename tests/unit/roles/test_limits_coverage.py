@@ -106,7 +106,7 @@ def test_the_walker_finds_the_roles_tasks():
     # A walker that finds nothing proves nothing: these modules are the stack's.
     for expected in (
         "finproc.dr.iam_role",
-        "amazon.aws.s3_bucket",
+        "finproc.dr.s3_bucket",
         "finproc.dr.lambda_function",
         "finproc.dr.sns_topic",
         "finproc.dr.cloudwatch_metric_alarms",
