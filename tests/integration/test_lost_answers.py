@@ -53,7 +53,7 @@ MUST_LOSE = {
     "PutRule",
     "CreateLoadBalancer",  # idempotent by name and settings (ELBv2 CreateLoadBalancer)
     "CreateListener",  # idempotent likewise
-    "CreateBucket",  # amazon.aws.s3_bucket takes BucketAlreadyOwnedByYou as there
+    "CreateBucket",  # finproc.dr.s3_bucket (create_once, found by HeadBucket; BucketAlreadyOwnedByYou adopted)
     "CreateSecurityGroup",  # finproc.dr.ec2_security_groups (create_once, found by VPC and group name)
     "CreateLogGroup",  # finproc.dr.cloudwatch_log_groups (create_once, found by name)
     "AuthorizeSecurityGroupIngress",  # finproc.dr.ec2_security_groups (create_once, the group's rules read)
