@@ -497,7 +497,8 @@ class Bucket(object):
         and "BucketAlreadyOwnedByYou: The bucket that you tried to create already exists, and you own it.
         Amazon S3 returns this error in all AWS Regions except in the North Virginia Region. For legacy
         compatibility, if you re-create an existing bucket that you already own in the North Virginia
-        Region, Amazon S3 returns 200 OK". No client token: sent once by create_once, HeadBucket after an
+        Region, Amazon S3 returns 200 OK and resets the bucket access control lists (ACLs)" (ACLs are off with
+        BucketOwnerEnforced). No client token: sent once by create_once, HeadBucket after an
         unknown outcome, BucketAlreadyOwnedByYou adopted.
         """
         request = {"Bucket": self.name}
