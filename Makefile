@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 WITH_EMULATOR := eval "$$($(PYTHON) scripts/emulator.py env)" &&
 
 .PHONY: help install emulator-up emulator-down emulator-install lint lint-yaml lint-python lint-ansible \
-        sanity unit checks integration molecule test demo bench clean
+        sanity unit checks integration molecule molecule-beside test demo bench clean
 
 help:
 	@echo "make demo          install, start the embedded emulator, deploy every region, print a summary"
@@ -62,21 +62,35 @@ sanity: install
 unit: install
 	pytest -q -n 2 tests/unit tests/packaging
 
-# Two workers, each on an emulator of its own (the second starts instance 1: tests/integration/conftest.py).
+# Two shards at once, each on an emulator of its own (shard 2 starts instance 1: tests/integration/conftest.py,
+# scripts/shards.py); a shard's output shows when it ends.
 integration: install emulator-up
-	$(WITH_EMULATOR) pytest -q -n 2 --dist loadfile --durations=20 tests/integration
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-shard-1 integration-shard-2
+
+integration-shard-%: install emulator-up
+	$(WITH_EMULATOR) FINPROC_TEST_SHARD=$*/2 pytest -q --durations=10 tests/integration
 
 # failover = the default scenario's every step + the drill (tests/unit/scripts/test_molecule.py).
+MOLECULE_SCENARIOS := molecule test -s failover && molecule test -s localstack
 molecule: install
-	$(WITH_EMULATOR) molecule test -s failover && molecule test -s localstack
+	$(WITH_EMULATOR) $(MOLECULE_SCENARIOS)
+
+# The same scenarios on instance 2 of the emulator (their create and destroy start and stop it), so that
+# make test runs them beside the integration shards; the localstack scenario takes that instance's LocalStack.
+molecule-beside: install
+	export FINPROC_EMULATOR_INSTANCE=2 && $(WITH_EMULATOR) export FINPROC_LOCALSTACK_URL="$$AWS_ENDPOINT_URL_S3" \
+	  && $(MOLECULE_SCENARIOS)
 
 # The emulator's own installation (mostly downloading and unpacking) starts first; beside it, what
-# needs no emulator runs two at a time. Then the emulator's tests, one at a time (one emulator).
+# needs no emulator.
 checks: lint unit
 
+# Then the emulator's tests: the integration shards and the molecule scenarios at once, each on an emulator
+# instance of its own (2 cores: the three keep both busy to the end).
 test: install
 	$(MAKE) --no-print-directory -j3 --output-sync=target emulator-install checks
-	$(MAKE) --no-print-directory integration molecule
+	$(MAKE) --no-print-directory emulator-up
+	$(MAKE) --no-print-directory -j3 --output-sync=target integration-shard-1 integration-shard-2 molecule-beside
 	@echo "== make test: every check passed"
 
 demo: install emulator-up

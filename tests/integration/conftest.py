@@ -25,27 +25,45 @@ REGIONS = ("us-east-2", "us-west-2")
 GLOBAL_REGION = "us-east-1"
 
 
-# make integration runs these tests on two workers (pytest-xdist, --dist loadfile: a file's tests and
-# its module fixtures stay on one worker), each on an emulator of its own, so that one worker's
-# whole-account snapshots never see the other's stacks: gw0 uses the emulator the environment names,
-# gwN (N >= 1) the embedded emulator's instance N (scripts/emulator.py FINPROC_EMULATOR_INSTANCE),
-# started here if it is not running and stopped at the end if started here.
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-INSTANCE = int(WORKER[2:] or 0) if WORKER.startswith("gw") else 0
-# The longest files first (seconds in a serial run on 2 cores), so that the two workers end together;
-# a file not named here comes after them, in its usual order.
+# make integration runs these tests in two shards at once (FINPROC_TEST_SHARD=k/2, scripts/shards.py), each
+# on an emulator of its own, so that one shard's whole-account snapshots never see the other's stacks:
+# shard 1 uses the emulator the environment names, shard k >= 2 the embedded emulator's instance k-1
+# (scripts/emulator.py FINPROC_EMULATOR_INSTANCE), started here if it is not running and stopped at the
+# end if started here. A shard runs whole files, so a file's module fixtures are built once.
+SHARD = os.environ.get("FINPROC_TEST_SHARD", "")
+# Seconds of each file in a serial run on 2 cores (make integration's --durations): the shards' balance.
 WEIGHTS = {
     "test_regions.py": 330,
     "test_drift.py": 300,
-    "test_lifecycle.py": 280,
+    "test_lifecycle.py": 285,
     "test_permissions.py": 210,
-    "test_lost_answers.py": 145,
+    "test_lost_answers.py": 170,
     "test_preflight.py": 75,
+    "test_check_mode.py": 36,
+    "test_own_playbook.py": 22,
+    "test_certificate_request.py": 21,
 }
 
 
-def _emulator_command(command):
-    env = dict(os.environ, FINPROC_EMULATOR_INSTANCE=str(INSTANCE))
+def _load_script(name):
+    spec = importlib.util.spec_from_file_location(f"finproc_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _shard():
+    """(k, n) of FINPROC_TEST_SHARD, or (1, 1)."""
+    if not SHARD:
+        return 1, 1
+    try:
+        return _load_script("shards").parse(SHARD)
+    except ValueError as problem:
+        raise pytest.UsageError(f"FINPROC_TEST_SHARD: {problem}") from None
+
+
+def _emulator_command(command, instance):
+    env = dict(os.environ, FINPROC_EMULATOR_INSTANCE=str(instance))
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "emulator.py"), command],
         env=env,
@@ -56,15 +74,16 @@ def _emulator_command(command):
 
 
 def pytest_configure(config):
-    if INSTANCE == 0 or not os.environ.get("AWS_ENDPOINT_URL"):
+    instance = _shard()[0] - 1
+    if instance == 0 or not os.environ.get("AWS_ENDPOINT_URL"):
         return
     if os.environ.get("FINPROC_EMULATOR") != "embedded":
-        pytest.exit("parallel integration tests need the embedded emulator (one account per worker)", 2)
-    started = _emulator_command("up")
+        raise pytest.UsageError("shards need the embedded emulator (an account of their own each)")
+    started = _emulator_command("up", instance)
     if started.returncode != 0:
-        pytest.exit(f"emulator instance {INSTANCE} did not start: {started.stdout}{started.stderr}", 2)
-    config.finproc_started_instance = "started" in started.stdout
-    lines = _emulator_command("env").stdout.splitlines()
+        raise pytest.UsageError(f"emulator instance {instance} did not start: {started.stdout}{started.stderr}")
+    config.finproc_started_instance = instance if "started" in started.stdout else None
+    lines = _emulator_command("env", instance).stdout.splitlines()
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")]:
         del os.environ[key]
     for line in lines:
@@ -74,12 +93,18 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    if getattr(config, "finproc_started_instance", False):
-        _emulator_command("down")
+    if getattr(config, "finproc_started_instance", None):
+        _emulator_command("down", config.finproc_started_instance)
 
 
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: -WEIGHTS.get(Path(str(item.fspath)).name, 0))
+def pytest_collection_modifyitems(config, items):
+    index, count = _shard()
+    if count == 1:
+        return
+    files = list(dict.fromkeys(Path(str(item.fspath)).name for item in items))
+    mine = set(_load_script("shards").assign(files, WEIGHTS, count)[index - 1])
+    config.hook.pytest_deselected(items=[item for item in items if Path(str(item.fspath)).name not in mine])
+    items[:] = [item for item in items if Path(str(item.fspath)).name in mine]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -129,10 +154,7 @@ def environment_certificate(inventory_path, extra_vars):
         return []
     if "FINPROC_EMULATOR_DIR" not in str(group.get("dr_certificate_file", "")):
         return []
-    spec = importlib.util.spec_from_file_location("finproc_emulator", ROOT / "scripts" / "emulator.py")
-    emulator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(emulator)
-    return ["-e", f"dr_certificate_file={emulator.environment_certificate(environment)}"]
+    return ["-e", f"dr_certificate_file={_load_script('emulator').environment_certificate(environment)}"]
 
 
 def site_command(inventory_path, *extra, extra_vars=None, playbook="site.yml", env=None):

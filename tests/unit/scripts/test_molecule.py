@@ -43,9 +43,20 @@ def test_the_shared_settings_are_the_same_and_the_drill_is_checked():
     assert env["FINPROC_STATE_TESTS"].split() == ["tests/state", "tests/drill"]
 
 
+def recipe(makefile, target):
+    """The recipe lines of a Makefile target."""
+    lines = makefile.split("\n" + target + ":", 1)[1].splitlines()[1:]
+    return "\n".join(line for line in lines[: next(i for i, x in enumerate(lines) if not x.startswith("\t"))])
+
+
 def test_make_runs_the_failover_and_localstack_scenarios():
     makefile = (ROOT / "Makefile").read_text()
-    assert "molecule test -s failover && molecule test -s localstack" in makefile
+    assert "MOLECULE_SCENARIOS := molecule test -s failover && molecule test -s localstack" in makefile
+    assert "$(MOLECULE_SCENARIOS)" in recipe(makefile, "molecule")
+    # make test runs them beside the integration shards, on an emulator instance of their own.
+    beside = recipe(makefile, "molecule-beside")
+    assert "$(MOLECULE_SCENARIOS)" in beside and "FINPROC_EMULATOR_INSTANCE=2" in beside
+    assert "molecule-beside" in recipe(makefile, "test")
 
 
 def test_the_localstack_scenario_runs_verify_yml_with_the_foundation_controls():
