@@ -304,10 +304,10 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def run_measured(cmd, log_path, cwd=ROOT, env=None, watch=()):
+def run_measured(cmd, log_path, cwd=ROOT, env=None, watch=(), settle=0.5):
     """Run cmd to its end, output to log_path; wall, CPU of it and of every process it started (reaped by
-    it, or by us as their subreaper: RUSAGE_CHILDREN before and after), and the CPU the processes under
-    `watch` used meanwhile."""
+    it, or by us as their subreaper: RUSAGE_CHILDREN before and after; orphans still running are waited
+    for up to `settle` seconds), and the CPU the processes under `watch` used meanwhile."""
     load = os.getloadavg()
     emulators_before = tree_cpu(watch)
     reap_orphans(settle=0)
@@ -318,7 +318,7 @@ def run_measured(cmd, log_path, cwd=ROOT, env=None, watch=()):
         _pid, status, _usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - start
-    reap_orphans()
+    reap_orphans(settle)
     return {
         "rc": proc.returncode,
         "seconds": round(seconds, 1),
