@@ -287,13 +287,6 @@ def api_name(client, operation):
     return raw.meta.method_to_api_mapping.get(operation, operation)
 
 
-def partition_of(region):
-    for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov")):
-        if region.startswith(prefix):
-            return partition
-    return "aws"
-
-
 # ---------------------------------------------------------------- lifecycle rules
 
 
@@ -598,7 +591,8 @@ class Bucket(object):
     def shown(self, settings):
         result = {
             "name": self.name,
-            "arn": "arn:%s:s3:::%s" % (partition_of(self.region), self.name),
+            # The partition of the client's region, as botocore's endpoint data has it (no computation of our own).
+            "arn": "arn:%s:s3:::%s" % (getattr(self.client, "client", self.client).meta.partition, self.name),
             "region": self.region,
         }
         result.update(self.managed(settings))
