@@ -49,6 +49,9 @@ options:
     description:
       - The ARN of the KMS key of I(encryption=aws:kms). S3 reports the key as it was set, so give the ARN
         every time (a key ID or an alias would never compare equal).
+      - In check mode it may be empty when the key is still to be created by the same run (a check run on an
+        account without the stack): the bucket is then shown with the key it will get, unknown until then
+        (an empty C(kms_master_key_id)). Outside check mode it is required with I(encryption=aws:kms).
     type: str
   bucket_key_enabled:
     description: Whether S3 Bucket Keys are used with I(encryption=aws:kms).
@@ -629,7 +632,7 @@ class Bucket(object):
 def validate(module):
     params = module.params
     problems = []
-    if params["encryption"] == "aws:kms" and not params["encryption_key_id"]:
+    if params["encryption"] == "aws:kms" and not params["encryption_key_id"] and not module.check_mode:
         problems.append("encryption aws:kms needs encryption_key_id (the key's ARN)")
     if params["encryption"] != "aws:kms" and params["encryption_key_id"]:
         problems.append("encryption_key_id is for encryption aws:kms only")

@@ -359,6 +359,25 @@ def test_check_mode_on_a_missing_bucket_reads_once_writes_nothing_and_shows_it_w
     }
 
 
+def test_check_mode_before_the_key_exists_shows_the_bucket_with_its_key_unknown(s3, monkeypatch, capsys):
+    """A check run on an empty account: the key the bucket will use is created by the same run, so
+    the role passes no ARN yet; check mode says what it would create instead of failing."""
+    client, stub = s3
+    sent = record_requests(client)
+    missing(stub)
+
+    result, code = run(s3, monkeypatch, capsys, dict(ARGS, encryption_key_id=""), check_mode=True, diff=True)
+
+    assert code == 0, result
+    assert [op for op, _params in sent] == ["GetBucketVersioning"]
+    assert result["changed"] is True and result["exists"] is False
+    assert result["diff"]["after"]["encryption"] == {
+        "sse_algorithm": "aws:kms",
+        "kms_master_key_id": "",
+        "bucket_key_enabled": True,
+    }
+
+
 def test_a_lost_create_answer_is_looked_up_and_the_bucket_adopted_not_created_again(
     s3, monkeypatch, capsys, instant_backoff
 ):
