@@ -50,7 +50,7 @@ options:
       - The ARN of the KMS key of I(encryption=aws:kms). S3 reports the key as it was set, so give the ARN
         every time (a key ID or an alias would never compare equal).
       - In check mode it may be empty when the key is still to be created by the same run (a check run on an
-        account without the stack): the bucket is then shown with the key it will get, unknown until then
+        account without the stack); the bucket is then shown with the key it will get, unknown until then
         (an empty C(kms_master_key_id)). Outside check mode it is required with I(encryption=aws:kms).
     type: str
   bucket_key_enabled:
