@@ -99,6 +99,11 @@ JUST_CREATED_CODES = {
     # A health check just created: NoSuchHealthCheck "No health check exists with the specified ID."
     # (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHealthCheck.html)
     "route53": ["NoSuchHealthCheck", "NoSuchHostedZone"],
+    # A bucket just created (after the BucketExists waiter): "Bucket configurations have an eventual
+    # consistency model" (Amazon S3 user guide, "Amazon S3 data consistency model",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel), so a Put right
+    # after the create may still answer NoSuchBucket.
+    "s3": ["NoSuchBucket"],
 }
 
 RETRIES = 10

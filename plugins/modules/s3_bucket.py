@@ -238,11 +238,6 @@ from ansible_collections.finproc.dr.plugins.module_utils.waiters import wait_for
 # Try again." (S3 API reference, "Error responses", List of error codes,
 # https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html): busy, safe to retry.
 RETRY_CODES = ["OperationAborted"]
-# A bucket this run has just created (after the BucketExists waiter): S3 "Bucket configurations have an
-# eventual consistency model" (S3 user guide, "Amazon S3 data consistency model",
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel), so a Put right after
-# the create may still answer NoSuchBucket: retried for that bucket only.
-JUST_CREATED_CODES = RETRY_CODES + ["NoSuchBucket"]
 MISSING = ("NoSuchBucket",)
 # HeadBucket has no body: a missing bucket answers 404 ("HeadBucket - Amazon Simple Storage Service",
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html: "If the bucket does not exist or you
@@ -353,8 +348,9 @@ class Bucket(object):
 
     @property
     def fresh(self):
-        """The client for the calls about a bucket this run has just created (also retries NoSuchBucket)."""
-        return aws_client(self.module, "s3", extra_codes=JUST_CREATED_CODES)
+        """The client for the calls about a bucket this run has just created (also retries NoSuchBucket:
+        client.JUST_CREATED_CODES)."""
+        return aws_client(self.module, "s3", just_created=True, extra_codes=RETRY_CODES)
 
     # -- reads -------------------------------------------------------------------------------------
 

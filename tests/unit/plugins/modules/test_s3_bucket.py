@@ -182,6 +182,27 @@ def test_create_in_us_east_2_sets_the_region_and_ownership_at_birth_then_every_s
     assert result["diff"]["before"] == {}
 
 
+def test_a_new_bucket_not_yet_visible_to_a_put_is_retried_and_only_right_after_its_create(
+    s3, monkeypatch, capsys, instant_backoff
+):
+    """S3 bucket configurations are eventually consistent (client.JUST_CREATED_CODES["s3"]): a Put right
+    after the create may answer NoSuchBucket; it is sent again, not failed."""
+    client, stub = s3
+    sent = record_requests(client)
+    missing(stub)
+    stub.add_response("create_bucket", {"Location": "/" + NAME}, CREATE)
+    stub.add_response("head_bucket", HEAD_OK, BY_NAME)
+    stub.add_client_error("put_bucket_versioning", "NoSuchBucket", http_status_code=404)
+    for api in NEW_BUCKET_WRITES:
+        put(stub, *REPAIRS[dict((v[0], k) for k, v in REPAIRS.items())[api]])
+
+    result, code = run(s3, monkeypatch, capsys)
+
+    assert code == 0, result
+    assert [op for op, _params in sent].count("PutBucketVersioning") == 2
+    assert [op for op, _params in writes(sent)][-len(NEW_BUCKET_WRITES) :] == NEW_BUCKET_WRITES
+
+
 def test_no_op_reads_only_what_it_manages_and_writes_nothing(s3, monkeypatch, capsys):
     client, stub = s3
     sent = record_requests(client)
